@@ -1,0 +1,241 @@
+"""Failure classification and the retry policy for every Google Calendar call.
+
+Retried (exponential backoff with full jitter, bounded by attempts *and* total time):
+HTTP 429, 5xx, 403 with reason `rateLimitExceeded`/`userRateLimitExceeded`, and transport
+failures (connection refused/reset, a response lost mid-flight, socket timeouts). POSTs are
+retried too: every insert carries a client-supplied event id, so a repeat answers 409.
+
+Not retried: 400, 401, 403 `forbidden`/`quotaExceeded`/…, 404, 409, 410 and token refusals;
+they become a `GoogleApiError` (a `bot.ports.CalendarError`) whose text names the operation and
+says what went wrong in words a recruiter can act on.
+
+The sleep, clock and random source are injectable so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httplib2
+from google.auth import exceptions as auth_exceptions
+from googleapiclient.errors import HttpError
+
+from bot.ports import CalendarError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRYABLE_403_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "usageLimits"})
+
+
+class GoogleConfigError(ValueError):
+    """The Google settings are unusable (credentials file missing or malformed, bad email)."""
+
+
+class GoogleApiError(CalendarError):
+    """A Calendar call failed for good. `str()` is one line fit for the person who asked.
+
+    `status` is the HTTP status (None for transport or token failures), `reason` Google's
+    machine reason (`notFound`, `quotaExceeded`, `duplicate`, …) when it gave one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What went wrong with one attempt, and whether another attempt may help."""
+
+    retryable: bool
+    status: int | None
+    reason: str | None
+    detail: str
+    retry_after: float | None = None
+    kind: str = "http"  # "http" | "transport" | "token"
+
+    def label(self) -> str:
+        if self.status is None:
+            return self.detail
+        return f"HTTP {self.status}" + (f" {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt n waits `rand() * min(cap, base * 2**n)`.
+
+    Gives up after `max_attempts` attempts or when the next wait would end after `deadline`
+    seconds since the first attempt, whichever comes first. A `Retry-After` header raises the
+    wait to at least that many seconds (still capped by `max_backoff` and the deadline).
+    """
+
+    max_attempts: int = 6
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    deadline: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    rand: Callable[[], float] = field(default=random.random, compare=False)
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt number `attempt + 1` (attempt counts from 1)."""
+        ceiling = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+        delay = self.rand() * ceiling
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_backoff))
+        return delay
+
+
+def _google_error_body(content: Any) -> tuple[str | None, str | None]:
+    """(reason, message) from a Google JSON error body, tolerating anything else."""
+    try:
+        text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return None, (error if isinstance(error, str) else None)
+    reason = None
+    errors = error.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        reason = errors[0].get("reason")
+    if reason is None and isinstance(error.get("status"), str):
+        reason = error["status"]
+    message = error.get("message")
+    return (
+        reason if isinstance(reason, str) else None,
+        message if isinstance(message, str) else None,
+    )
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        value = headers.get("retry-after") if headers is not None else None
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None  # an HTTP-date; rare from Google, and the backoff copes
+
+
+def classify(error: BaseException) -> Failure | None:
+    """Describe a failure, or None when it is not a Google/transport failure (a bug: re-raise)."""
+    if isinstance(error, HttpError):
+        status = int(error.resp.status)
+        reason, message = _google_error_body(error.content)
+        retryable = (
+            status == 429
+            or status >= 500
+            or (status == 403 and reason in RETRYABLE_403_REASONS)
+        )
+        return Failure(
+            retryable=retryable,
+            status=status,
+            reason=reason,
+            detail=message or str(error.resp.reason or "") or f"HTTP {status}",
+            retry_after=_retry_after(error.resp),
+        )
+    if isinstance(error, auth_exceptions.RefreshError):
+        # google-auth has already retried the token endpoint's transient failures itself.
+        return Failure(False, None, None, _refresh_detail(error), kind="token")
+    if isinstance(error, auth_exceptions.TransportError):
+        return Failure(True, None, None, f"token request failed: {error}", kind="transport")
+    if isinstance(
+        error,
+        ConnectionError | TimeoutError | http.client.HTTPException | httplib2.ServerNotFoundError,
+    ):
+        text = str(error) or type(error).__name__
+        return Failure(True, None, None, text, kind="transport")
+    return None
+
+
+def _refresh_detail(error: auth_exceptions.RefreshError) -> str:
+    # RefreshError args are usually ("unauthorized_client: Client is unauthorized…", {json}).
+    first = error.args[0] if error.args else error
+    return str(first).strip() or type(error).__name__
+
+
+DEFAULT_TOKEN_HINT = (
+    "check that the service account has domain-wide delegation for the scopes in "
+    "docs/google.md and that GOOGLE_ORGANIZER_EMAIL is a user of the Workspace domain"
+)
+
+
+def explain(what: str, failure: Failure, attempts: int, token_hint: str | None = None) -> str:
+    """One human line: the operation, what went wrong, and the technical label."""
+    status, reason, detail = failure.status, failure.reason, failure.detail
+    if failure.kind == "token":
+        text = f"Google refused an access token ({detail}); {token_hint or DEFAULT_TOKEN_HINT}"
+    elif failure.kind == "transport":
+        text = f"could not reach Google Calendar ({detail})"
+    elif status == 400:
+        text = f"Google rejected the request ({detail})"
+    elif status == 401:
+        text = f"Google did not accept the service account's credentials ({detail})"
+    elif status == 403 and reason in QUOTA_REASONS:
+        text = f"the Google Calendar quota is used up ({detail}); try again later"
+    elif status == 403 and reason in RETRYABLE_403_REASONS:
+        text = f"Google Calendar is rate limiting us ({detail})"
+    elif status == 403:
+        text = f"permission denied ({detail})"
+    elif status == 404:
+        text = f"not found ({detail})"
+    elif status == 429:
+        text = f"Google Calendar is rate limiting us ({detail})"
+    elif status is not None and status >= 500:
+        text = f"Google Calendar is unavailable ({detail})"
+    else:
+        text = detail
+    if failure.retryable:
+        text += f"; gave up after {attempts} attempt{'s' if attempts != 1 else ''}"
+    label = f" [{failure.label()}]" if failure.status is not None else ""
+    return " ".join(f"{what} failed: {text}{label}".split())
+
+
+def call_with_retry(
+    fn: Callable[[], T], *, what: str, policy: RetryPolicy, token_hint: str | None = None
+) -> T:
+    """Run `fn` until it succeeds, fails for good, or the policy's budget is spent.
+
+    Raises `GoogleApiError` naming `what` (e.g. "creating event X on a@b's calendar").
+    Exceptions `classify` does not recognise propagate unchanged.
+    """
+    started = policy.clock()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fn()
+        except Exception as error:  # classified below; unknown errors re-raised as-is
+            failure = classify(error)
+            if failure is None:
+                raise
+            delay = policy.backoff(attempt, failure.retry_after) if failure.retryable else 0.0
+            out_of_budget = (
+                attempt >= policy.max_attempts
+                or policy.clock() - started + delay > policy.deadline
+            )
+            if not failure.retryable or out_of_budget:
+                raise GoogleApiError(
+                    explain(what, failure, attempt, token_hint),
+                    status=failure.status,
+                    reason=failure.reason,
+                ) from error
+            log.warning(
+                "%s: attempt %d failed (%s); retrying in %.2fs",
+                what,
+                attempt,
+                failure.label(),
+                delay,
+            )
+            policy.sleep(delay)
