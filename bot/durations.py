@@ -20,10 +20,9 @@ def parse_duration(text: str) -> timedelta:
 
 def parse_duration_list(text: str) -> tuple[timedelta, ...]:
     """Parse a comma-separated list such as `24h,1h` (empty parts are not allowed)."""
-    parts = [part for part in text.split(",")]
     if not text.strip():
         return ()
-    return tuple(parse_duration(part) for part in parts)
+    return tuple(parse_duration(part) for part in text.split(","))
 
 
 def format_duration(value: timedelta) -> str:

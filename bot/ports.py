@@ -66,3 +66,79 @@ class CalendarPort(Protocol):
     def attendee_responses(self, event_id: str) -> dict[str, str]: ...
 
     def invalidate(self, emails: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Where a posted message lives, so it can be updated later (e.g. buttons → outcome)."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+    timezone: str | None = None
+
+
+class MessagingError(Exception):
+    """A Slack call failed for good. `code` is Slack's error string (e.g. `user_not_found`)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+
+    @property
+    def permanent(self) -> bool:
+        """Errors retrying cannot fix: the person or channel is gone or unreachable."""
+        return self.code in PERMANENT_SLACK_ERRORS
+
+
+PERMANENT_SLACK_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "account_inactive",
+        "channel_not_found",
+        "is_archived",
+        "user_disabled",
+        "cannot_dm_bot",
+        "not_in_channel",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+    }
+)
+
+
+class MessagingPort(Protocol):
+    """What the domain needs from Slack. Blocks are plain Block Kit dicts."""
+
+    def send_dm(
+        self, user_id: str, text: str, blocks: Sequence[Mapping[str, object]] | None = None
+    ) -> MessageRef: ...
+
+    def update_message(
+        self,
+        ref: MessageRef,
+        text: str,
+        blocks: Sequence[Mapping[str, object]] | None = None,
+    ) -> None: ...
+
+    def send_ephemeral(
+        self,
+        channel: str,
+        user_id: str,
+        text: str,
+        blocks: Sequence[Mapping[str, object]] | None = None,
+    ) -> None: ...
+
+    def publish_home(self, user_id: str, view: Mapping[str, object]) -> None: ...
+
+    def lookup_user_by_email(self, email: str) -> SlackUser | None: ...
+
+    def user_info(self, user_id: str) -> SlackUser | None: ...

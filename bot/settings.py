@@ -49,9 +49,9 @@ class Settings(BaseSettings):
     google_api_endpoint: str | None = None
     database_url: str = "sqlite:///interview_bot.db"
     org_config: Path = Path("org.yaml")
-    reminder_offsets: Annotated[
-        tuple[timedelta, ...], NoDecode, BeforeValidator(_durations)
-    ] = Field(default=(timedelta(hours=24), timedelta(hours=1)))
+    reminder_offsets: Annotated[tuple[timedelta, ...], NoDecode, BeforeValidator(_durations)] = (
+        Field(default=(timedelta(hours=24), timedelta(hours=1)))
+    )
     confirm_nudge_after: Annotated[timedelta, BeforeValidator(_duration)] = timedelta(hours=4)
     log_level: str = "INFO"
 

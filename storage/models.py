@@ -167,7 +167,6 @@ class Loop(SQLModel, table=True):
 
 class InterviewSession(SQLModel, table=True):
     __tablename__ = "interview_session"
-    __table_args__ = (sa.UniqueConstraint("loop_id", "stage_name", name="uq_loop_stage"),)
 
     id: int | None = Field(default=None, primary_key=True)
     loop_id: int = Field(foreign_key="loop.id", index=True)

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 

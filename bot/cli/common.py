@@ -23,7 +23,7 @@ def load_settings() -> Settings:
 
 
 def open_database(settings: Settings) -> Engine:
-    """Engine on DATABASE_URL with migrations applied; a database that can't be reached is exit 1."""
+    """Engine on DATABASE_URL, migrated; an unreachable database is a runtime failure (exit 1)."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
     from storage.engine import make_engine

@@ -28,7 +28,9 @@ def check_run_settings(settings: Settings, *, http: bool) -> None:
 
 
 def run_command(
-    http: Annotated[bool, typer.Option("--http", help="Serve HTTP instead of Socket Mode.")] = False,
+    http: Annotated[
+        bool, typer.Option("--http", help="Serve HTTP instead of Socket Mode.")
+    ] = False,
     host: Annotated[str, typer.Option(help="Address to bind in HTTP mode.")] = "0.0.0.0",
     port: Annotated[int, typer.Option(help="Port in HTTP mode.", min=1, max=65535)] = 3000,
 ) -> None:

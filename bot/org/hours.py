@@ -27,7 +27,9 @@ def parse_days(spec: str) -> list[str]:
             first, _, last = part.partition("-")
             for name in (first, last):
                 if name not in DAYS:
-                    raise ValueError(f"unknown day {name!r} (use mon, tue, wed, thu, fri, sat, sun)")
+                    raise ValueError(
+                        f"unknown day {name!r} (use mon, tue, wed, thu, fri, sat, sun)"
+                    )
             i, j = DAYS.index(first), DAYS.index(last)
             span = (j - i) % 7
             days.extend(DAYS[(i + k) % 7] for k in range(span + 1))
@@ -65,4 +67,6 @@ def parse_week_hours(spec: dict[str, str]) -> WeekHours:
             raise ValueError(f"{day_spec}: {error}") from None
         for day in days:
             week.setdefault(day, []).extend(intervals)
-    return {day: sorted(week[day], key=lambda pair: minutes_of(pair[0])) for day in DAYS if day in week}
+    return {
+        day: sorted(week[day], key=lambda pair: minutes_of(pair[0])) for day in DAYS if day in week
+    }

@@ -181,7 +181,8 @@ class OrgConfig(_Strict):
                 if stage.pool not in pools:
                     raise ValueError(
                         f"templates.{key}.stages[{index}].pool: unknown pool {stage.pool!r} "
-                        f"(no interviewer lists it; known pools: {', '.join(sorted(pools)) or 'none'})"
+                        "(no interviewer lists it; known pools: "
+                        f"{', '.join(sorted(pools)) or 'none'})"
                     )
         return self
 

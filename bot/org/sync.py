@@ -107,7 +107,7 @@ def sync_org(org: OrgConfig, *, session: Session, actor: str = "system") -> Sync
 
 
 def _sync_settings(org: OrgConfig, *, session: Session, report: SyncReport) -> None:
-    values = {
+    values: dict[str, Any] = {
         "timezone": org.timezone,
         "recruiters": list(org.recruiters),
         "defaults": defaults_record(org),
@@ -176,7 +176,7 @@ def _sync_memberships(
 def _sync_templates(org: OrgConfig, *, session: Session, report: SyncReport) -> None:
     existing = {row.key: row for row in session.exec(select(LoopTemplate)).all()}
     for key, entry in org.templates.items():
-        values = {
+        values: dict[str, Any] = {
             "title": entry.title,
             "same_day": entry.same_day,
             "any_order": entry.order == "any",
@@ -219,9 +219,7 @@ def _sync_stages(template_id: int, stages: Any, *, session: Session) -> bool:
         }
         for position, stage in enumerate(stages)
     ]
-    current = [
-        {name: getattr(row, name) for name in wanted[0]} for row in rows
-    ] if wanted else []
+    current = [{name: getattr(row, name) for name in wanted[0]} for row in rows] if wanted else []
     if current == wanted:
         return False
     for row in rows:

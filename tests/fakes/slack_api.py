@@ -32,6 +32,8 @@ Wire details that matter:
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import email.parser
 import email.policy
 import itertools
@@ -177,10 +179,11 @@ class FakeSlack:
         scopes: listed in the ``x-oauth-scopes`` response header (bolt exposes them as
             ``context.authorize_result.bot_scopes``).
         check_tokens: enforce the two tokens above.
-        strict: also answer ``user_not_found`` from ``conversations.open`` / ``chat.postMessage``
-            to unknown user ids, and ``message_not_found`` / ``not_found`` from
-            ``chat.update`` / ``chat.delete`` / ``views.update`` for a ts / view id this fake
-            did not create. Off by default so tests may act on payloads they built by hand.
+        strict: also reject user ids not added with :meth:`add_user` (``conversations.open``
+            and ``chat.postEphemeral``: ``user_not_found``; ``chat.postMessage`` to a user id:
+            ``channel_not_found``), and a ts / view id this fake did not create
+            (``chat.update`` / ``chat.delete``: ``message_not_found``; ``views.update``:
+            ``not_found``). Off by default so tests may act on payloads they built by hand.
         single_use_triggers: ``views.open`` / ``views.push`` reject a ``trigger_id`` that was
             already used (or expired with :meth:`expire_trigger`) with ``expired_trigger_id``.
         response_url_max_uses: posts accepted per response URL (Slack: 5); later posts get
@@ -254,7 +257,7 @@ class FakeSlack:
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.02},
             name=f"FakeSlack:{server.server_address[1]}",
             daemon=True,
         )
@@ -697,7 +700,8 @@ class FakeSlack:
             return user_id in self._users
 
     def _user_payload(self, user: dict[str, Any]) -> dict[str, Any]:
-        payload = json.loads(json.dumps(user))
+        with self._cond:
+            payload: dict[str, Any] = copy.deepcopy(user)
         if "tz_offset" not in payload:
             zone = ZoneInfo(str(payload.get("tz") or "UTC"))
             now = datetime.now(UTC).astimezone(zone)
@@ -858,7 +862,9 @@ class FakeSlack:
             self._open_dms.add(channel_id)
         channel: dict[str, Any] = {"id": channel_id}
         if args.get("return_im") in (True, "1", "true"):
-            channel.update({"is_im": len(users) == 1, "user": users[0], "created": int(time.time())})
+            channel.update(
+                {"is_im": len(users) == 1, "user": users[0], "created": int(time.time())}
+            )
         result: dict[str, Any] = {"ok": True, "channel": channel}
         if already_open:
             result.update({"no_op": True, "already_open": True})
@@ -939,6 +945,7 @@ class FakeSlack:
 
     def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if self.socket_mode_url is None:
+            # not a Slack error: the test forgot attach_socket_mode()
             return {"ok": False, "error": "socket_mode_not_attached"}
         ticket = uuid.uuid4()
         return {"ok": True, "url": f"{self.socket_mode_url}?ticket={ticket}&app_id={self.app_id}"}
@@ -993,10 +1000,8 @@ def _parse_args(query: str, content_type: str, body: bytes) -> dict[str, Any]:
     for key in _JSON_STRING_PARAMS & args.keys():
         value = args[key]
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 args[key] = json.loads(value)
-            except json.JSONDecodeError:
-                pass
     return args
 
 

@@ -15,14 +15,23 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "org.example.yaml"
 
 
-def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "GOOGLE_"))}
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "GOOGLE_"))
+    }
     clean.pop("DATABASE_URL", None)
     clean.pop("ORG_CONFIG", None)
     clean.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, env=clean, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -43,10 +52,15 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 def _dump(db: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(db) as connection:
-        names = [row[0] for row in connection.execute(
-            "select name from sqlite_master where type='table' order by name"
-        )]
-        return [(name, *row) for name in names for row in connection.execute(f"select * from {name}")]
+        names = [
+            row[0]
+            for row in connection.execute(
+                "select name from sqlite_master where type='table' order by name"
+            )
+        ]
+        return [
+            (name, *row) for name in names for row in connection.execute(f"select * from {name}")
+        ]
 
 
 def test_sync_org_twice_changes_nothing(tmp_path: Path) -> None:
@@ -69,7 +83,9 @@ def test_invalid_org_file_exits_2_and_changes_nothing(tmp_path: Path) -> None:
     assert cli("sync-org", str(EXAMPLE), cwd=tmp_path).returncode == 0
     before = _dump(tmp_path / "interview_bot.db")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(EXAMPLE.read_text().replace("timezone: Asia/Kolkata", "timezone: Asia/Bangalore"))
+    bad.write_text(
+        EXAMPLE.read_text().replace("timezone: Asia/Kolkata", "timezone: Asia/Bangalore")
+    )
     result = cli("sync-org", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1

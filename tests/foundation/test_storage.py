@@ -74,7 +74,9 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
 def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
     kolkata = timezone(timedelta(hours=5, minutes=30))
     with session_scope(engine) as session:
-        candidate = Candidate(email="a@example.com", created_at=datetime(2026, 3, 1, 9, 0, tzinfo=kolkata))
+        candidate = Candidate(
+            email="a@example.com", created_at=datetime(2026, 3, 1, 9, 0, tzinfo=kolkata)
+        )
         session.add(candidate)
     with session_scope(engine) as session:
         row = session.exec(select(Candidate)).one()
@@ -93,11 +95,17 @@ def test_compare_and_set_only_moves_from_expected_state(engine: Engine) -> None:
     assert loop_id is not None
     with session_scope(engine) as session:
         assert compare_and_set(
-            Loop, loop_id, session=session, expected=[LoopState.PROPOSED],
+            Loop,
+            loop_id,
+            session=session,
+            expected=[LoopState.PROPOSED],
             values={"state": LoopState.PENDING},
         )
         assert not compare_and_set(
-            Loop, loop_id, session=session, expected=[LoopState.PROPOSED],
+            Loop,
+            loop_id,
+            session=session,
+            expected=[LoopState.PROPOSED],
             values={"state": LoopState.CANCELLED},
         )
     with session_scope(engine) as session:
@@ -116,7 +124,10 @@ def test_concurrent_compare_and_set_has_one_winner(engine: Engine) -> None:
         barrier.wait()
         with session_scope(engine) as session:
             won = compare_and_set(
-                Loop, loop_id, session=session, expected=[LoopState.PROPOSED],
+                Loop,
+                loop_id,
+                session=session,
+                expected=[LoopState.PROPOSED],
                 values={"state": target},
             )
         with lock:

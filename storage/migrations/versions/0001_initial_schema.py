@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 04:41:05.854920
+Create Date: 2026-11-28 04:48:53.636265
 """
 
 from collections.abc import Sequence
@@ -232,7 +232,6 @@ def upgrade() -> None:
             ["loop.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("loop_id", "stage_name", name="uq_loop_stage"),
     )
     with op.batch_alter_table("interview_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_interview_session_loop_id"), ["loop_id"], unique=False)

@@ -1,0 +1,127 @@
+"""Messages about whole loops: booked summary, status, cancellation, templates, pools, help."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.blocks.common import (
+    Block,
+    context,
+    divider,
+    escape,
+    fallback,
+    fit_message,
+    header,
+    section,
+)
+from bot.services.views import SessionView, clock_label, day_label
+
+USAGE = (
+    '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
+    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
+)
+
+HELP = f"""*/interview* — interview-loop scheduling
+• `/interview schedule` — open the scheduling form
+• `{USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
+10 business days; `tz` defaults to the org's zone)
+• `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
+• `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
+• `/interview reschedule LOOP_ID` — drop the current times and propose new ones
+• `/interview templates` — loop templates and their stages
+• `/interview pools` — interviewer pools and this week's load
+• `/interview help` — this text"""
+
+
+def _session_line(view: SessionView, zone: str) -> str:
+    who = (
+        ", ".join(f"<@{p.slack_id}>" if p.slack_id else escape(p.name) for p in view.interviewers)
+        or "_nobody yet_"
+    )
+    line = (
+        f"• {day_label(view.start, zone)} {clock_label(view.start, view.end, zone)} "
+        f"*{escape(view.title)}* — {who} · _{view.state}_"
+    )
+    if view.meet_link:
+        line += f" · <{view.meet_link}|Meet>"
+    return line
+
+
+def booked_summary(
+    loop_id: str, candidate: str, template_title: str, zone: str, sessions: Sequence[SessionView]
+) -> tuple[str, list[Block]]:
+    lines = "\n".join(_session_line(s, zone) for s in sessions)
+    blocks = [
+        header(f"Booked: {candidate}"),
+        section(
+            f":calendar: Loop `{loop_id}` for {escape(candidate)} ({escape(template_title)}) is "
+            f"booked; invitations with Meet links went to everyone.\n{lines}"
+        ),
+        context(f"Times in the candidate's zone ({zone})."),
+    ]
+    return fallback(f"Loop {loop_id} booked for {candidate}"), blocks
+
+
+@dataclass(frozen=True)
+class LoopStatus:
+    loop_id: str
+    candidate: str
+    template_title: str
+    state: str
+    zone: str
+    sessions: tuple[SessionView, ...]
+    updated: datetime
+
+
+def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[Block]]:
+    if not loops:
+        return fallback(f"{title}: nothing found"), [section(f"*{escape(title)}*: nothing found.")]
+    blocks: list[Block] = [section(f"*{escape(title)}*")]
+    for loop in loops:
+        lines = "\n".join(_session_line(s, loop.zone) for s in loop.sessions) or "_no sessions yet_"
+        blocks.append(divider())
+        blocks.append(
+            section(
+                f"`{loop.loop_id}` · {escape(loop.candidate)} · {escape(loop.template_title)} · "
+                f"*{loop.state}*\n{lines}"
+            )
+        )
+    blocks = fit_message(blocks, "More loops were left out; ask for one loop id to see it.")
+    text = "; ".join(f"{loop.loop_id} {loop.state}" for loop in loops)
+    return fallback(f"{title}: {text}"), blocks
+
+
+def cancelled_notice(
+    loop_id: str, candidate: str, title: str, when: str, reason: str | None
+) -> str:
+    why = f" Reason: {escape(reason)}" if reason else ""
+    return (
+        f":x: Interview cancelled: *{escape(title)}* with {escape(candidate)} on {when} "
+        f"(loop `{loop_id}`). Nothing is needed from you.{why}"
+    )
+
+
+def templates_message(
+    templates: Sequence[tuple[str, str, Sequence[str]]],
+) -> tuple[str, list[Block]]:
+    if not templates:
+        return "No templates loaded.", [section("No templates are loaded; check the org file.")]
+    blocks = [section("*Loop templates*")]
+    for key, title, stages in templates:
+        blocks.append(
+            section(f"`{key}` — {escape(title)}\n" + "\n".join(f"• {escape(s)}" for s in stages))
+        )
+    blocks = fit_message(blocks, "More templates were left out.")
+    return fallback("Templates: " + ", ".join(key for key, _, _ in templates)), blocks
+
+
+def pools_message(pools: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[Block]]:
+    if not pools:
+        return "No pools.", [section("No interviewer pools are loaded; check the org file.")]
+    blocks = [section("*Interviewer pools* — interviews this week / weekly cap")]
+    for name, lines in pools:
+        blocks.append(section(f"*{escape(name)}*\n" + "\n".join(lines)))
+    blocks = fit_message(blocks, "More pools were left out.")
+    return fallback("Pools: " + ", ".join(name for name, _ in pools)), blocks

@@ -1,0 +1,89 @@
+"""The DM asking an interviewer to take a session, and what replaces it once answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.blocks.common import Block, actions, button, context, escape, fallback, section
+from bot.ids import ActionId, with_suffix
+from bot.services.views import clock_label, day_label
+
+
+@dataclass(frozen=True)
+class RequestView:
+    request_id: int
+    loop_id: str
+    candidate: str
+    stage_title: str
+    template_title: str
+    start: datetime
+    end: datetime
+    timezone: str
+    prep: str | None
+    co_interviewers: tuple[str, ...] = ()
+    replacing: bool = False
+
+
+def _when(view: RequestView) -> str:
+    minutes = int((view.end - view.start).total_seconds() // 60)
+    return (
+        f"{day_label(view.start, view.timezone)}, "
+        f"{clock_label(view.start, view.end, view.timezone)} ({minutes} min)"
+    )
+
+
+def _details(view: RequestView) -> str:
+    lines = [
+        f"*Candidate:* {escape(view.candidate)}",
+        f"*Session:* {escape(view.stage_title)} — {escape(view.template_title)}",
+        f"*When:* {_when(view)}",
+    ]
+    if view.co_interviewers:
+        lines.append("*With:* " + ", ".join(f"<@{u}>" for u in view.co_interviewers))
+    if view.prep:
+        lines.append(f"*Prep:* {escape(view.prep)}")
+    return "\n".join(lines)
+
+
+def request_message(view: RequestView) -> tuple[str, list[Block]]:
+    ask = "Can you step in for" if view.replacing else "Can you take"
+    intro = f"{ask} an interview? Loop `{view.loop_id}`"
+    value = str(view.request_id)
+    blocks: list[Block] = [
+        section(f"*{intro}*"),
+        section(_details(view)),
+        actions(
+            [
+                button(
+                    "Confirm",
+                    with_suffix(ActionId.CONFIRM_SLOT, view.request_id),
+                    value,
+                    style="primary",
+                ),
+                button(
+                    "Decline",
+                    with_suffix(ActionId.DECLINE_SLOT, view.request_id),
+                    value,
+                    style="danger",
+                ),
+            ],
+            block_id=f"request:{view.request_id}",
+        ),
+    ]
+    text = f"{intro}: {view.stage_title} with {view.candidate}, {_when(view)}. Confirm or decline."
+    return fallback(text), blocks
+
+
+def answered_message(view: RequestView, outcome: str) -> tuple[str, list[Block]]:
+    """`outcome` is a short past-tense phrase: "You confirmed", "You declined", "Cancelled"."""
+    blocks: list[Block] = [
+        section(f"*{escape(outcome)}* — loop `{view.loop_id}`"),
+        section(_details(view)),
+        context(
+            "Thanks! The calendar invite follows once everyone has confirmed."
+            if outcome == "You confirmed"
+            else "No action needed."
+        ),
+    ]
+    return fallback(f"{outcome}: {view.stage_title} with {view.candidate} ({view.loop_id})"), blocks

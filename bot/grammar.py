@@ -1,0 +1,211 @@
+"""The `/interview` grammar (CONTRACT.md section 3), parsed without touching anything.
+
+A parse error carries one sentence naming the problem plus the usage line of that subcommand,
+so the listener can answer ephemerally and change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.blocks.loops import USAGE as SCHEDULE_USAGE
+
+USAGES = {
+    "schedule": f"`/interview schedule` (form) or `{SCHEDULE_USAGE}`",
+    "status": "`/interview status [EMAIL|LOOP_ID]`",
+    "cancel": '`/interview cancel LOOP_ID [reason="…"]`',
+    "reschedule": "`/interview reschedule LOOP_ID`",
+    "templates": "`/interview templates`",
+    "pools": "`/interview pools`",
+    "help": "`/interview help`",
+}
+EMAIL = re.compile(r"^[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+$")
+LOOP_ID = re.compile(r"^L[0-9A-Z]{4,8}$")
+SLACK_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+
+
+class UsageError(ValueError):
+    def __init__(self, problem: str, command: str | None = None) -> None:
+        usage = USAGES.get(command or "", "`/interview help` lists the commands")
+        super().__init__(f"{problem}\nUsage: {usage}")
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenScheduleForm:
+    pass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    email: str
+    template: str
+    name: str | None = None
+    timezone: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class Status:
+    query: str | None
+
+
+@dataclass(frozen=True)
+class Cancel:
+    loop_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    loop_id: str
+
+
+@dataclass(frozen=True)
+class Templates:
+    pass
+
+
+@dataclass(frozen=True)
+class Pools:
+    pass
+
+
+Command = Help | OpenScheduleForm | Schedule | Status | Cancel | Reschedule | Templates | Pools
+
+
+def _tokens(text: str, command: str | None) -> list[str]:
+    try:
+        return shlex.split(text.translate(QUOTES))
+    except ValueError:
+        raise UsageError("A quote is not closed.", command) from None
+
+
+def _split(tokens: list[str], allowed: set[str], command: str) -> tuple[list[str], dict[str, str]]:
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        if sep and re.fullmatch(r"[a-z_]+", key):
+            if key not in allowed:
+                raise UsageError(f"Unknown option `{key}=`.", command)
+            if key in options:
+                raise UsageError(f"`{key}=` is given twice.", command)
+            options[key] = value
+        else:
+            positional.append(token)
+    return positional, options
+
+
+def parse_email(text: str, command: str = "schedule") -> str:
+    match = SLACK_MAILTO.match(text)
+    value = (match.group(1) if match else text).strip().lower()
+    if not EMAIL.match(value):
+        raise UsageError(f"`{text}` is not an email address.", command)
+    return value
+
+
+def parse_zone(text: str, command: str = "schedule") -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"`{text}` is not a time zone; use an IANA name like Europe/London.", command
+        ) from None
+    return text
+
+
+def parse_date(text: str, key: str, command: str = "schedule") -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"`{key}={text}` is not a date like 2026-12-01.", command) from None
+
+
+def parse_loop_id(text: str, command: str) -> str:
+    value = text.strip().strip("`").upper()
+    if not LOOP_ID.match(value):
+        raise UsageError(f"`{text}` is not a loop id like L7F3K.", command)
+    return value
+
+
+def _schedule(tokens: list[str]) -> Command:
+    if not tokens:
+        return OpenScheduleForm()
+    positional, options = _split(tokens, {"name", "tz", "from", "to"}, "schedule")
+    if len(positional) < 2:
+        raise UsageError("Give the candidate's email and a template.", "schedule")
+    if len(positional) > 2:
+        raise UsageError(
+            f'Unexpected `{positional[2]}`; put a full name in quotes: name="Ada Lovelace".',
+            "schedule",
+        )
+    email = parse_email(positional[0])
+    template = positional[1]
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", template):
+        raise UsageError(f"`{template}` is not a template name.", "schedule")
+    name = options.get("name")
+    if name is not None and not name.strip():
+        raise UsageError("`name=` is empty.", "schedule")
+    date_from = parse_date(options["from"], "from") if "from" in options else None
+    date_to = parse_date(options["to"], "to") if "to" in options else None
+    if date_from and date_to and date_to < date_from:
+        raise UsageError(f"`to={date_to}` is before `from={date_from}`.", "schedule")
+    return Schedule(
+        email=email,
+        template=template,
+        name=name.strip()[:200] if name else None,
+        timezone=parse_zone(options["tz"]) if "tz" in options else None,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def parse_command(text: str) -> Command:
+    tokens = _tokens(text.strip(), None)
+    if not tokens:
+        return Help()
+    verb, rest = tokens[0].lower(), tokens[1:]
+    if verb == "help":
+        return Help()
+    if verb == "schedule":
+        return _schedule(_tokens(text.strip()[len(tokens[0]) :], "schedule"))
+    if verb == "status":
+        if len(rest) > 1:
+            raise UsageError("Give at most one email or loop id.", "status")
+        if not rest:
+            return Status(None)
+        query = rest[0]
+        if "@" in query:
+            return Status(parse_email(query, "status"))
+        return Status(parse_loop_id(query, "status"))
+    if verb == "cancel":
+        positional, options = _split(rest, {"reason"}, "cancel")
+        if len(positional) != 1:
+            raise UsageError("Give exactly one loop id.", "cancel")
+        reason = options.get("reason")
+        return Cancel(
+            parse_loop_id(positional[0], "cancel"), reason.strip()[:500] if reason else None
+        )
+    if verb == "reschedule":
+        if len(rest) != 1:
+            raise UsageError("Give exactly one loop id.", "reschedule")
+        return Reschedule(parse_loop_id(rest[0], "reschedule"))
+    if verb in ("templates", "pools"):
+        if rest:
+            raise UsageError(f"`{verb}` takes no arguments.", verb)
+        return Templates() if verb == "templates" else Pools()
+    raise UsageError(f"Unknown command `{tokens[0]}`.")

@@ -1,0 +1,68 @@
+"""`confirm_slot` / `decline_slot`: an interviewer answers a request (DM or App Home)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.ids import ActionId, action_pattern
+from bot.listeners.events.app_home import publish_home
+from bot.listeners.replies import report_failure
+from bot.logging_setup import log_context
+from bot.services.answers import AnswerResult, confirm, decline
+from bot.services.context import Services
+
+log = logging.getLogger(__name__)
+Answer = Callable[..., AnswerResult]
+
+
+def register(app: App, services: Services) -> None:
+    def listener(answer: Answer) -> Callable[..., None]:
+        def handle(
+            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+        ) -> None:
+            ack()
+            user = str(body.get("user", {}).get("id", ""))
+            from_home = body.get("container", {}).get("type") == "view"
+            services.work.submit(
+                run_answer,
+                services,
+                answer,
+                str(action.get("value", "")),
+                user,
+                respond,
+                from_home,
+            )
+
+        return handle
+
+    app.action(action_pattern(ActionId.CONFIRM_SLOT))(listener(confirm))
+    app.action(action_pattern(ActionId.DECLINE_SLOT))(listener(decline))
+
+
+def run_answer(
+    services: Services, answer: Answer, value: str, user: str, respond: Respond, from_home: bool
+) -> None:
+    if not value.isdigit():
+        if from_home:
+            return
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="That button is malformed; nothing changed.",
+        )
+        return
+    with log_context(user=user, request=value):
+        try:
+            result = answer(services, request_id=int(value), user_id=user)
+        except Exception:
+            if not from_home:
+                report_failure(respond, "recording your answer")
+            raise
+        if result.outcome in ("refused", "already", "missing") and not from_home:
+            respond(response_type="ephemeral", replace_original=False, text=result.message)
+        if from_home:
+            publish_home(services, user)

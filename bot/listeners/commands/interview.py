@@ -1,0 +1,166 @@
+"""`/interview`: parse, check who asks, ack at once; anything slow runs after the ack."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.blocks.loops import HELP, pools_message, status_message, templates_message
+from bot.blocks.modal import schedule_modal
+from bot.blocks.proposals import proposals_message
+from bot.grammar import (
+    Cancel,
+    Help,
+    OpenScheduleForm,
+    Pools,
+    Reschedule,
+    Schedule,
+    Status,
+    Templates,
+    UsageError,
+    parse_command,
+)
+from bot.listeners.replies import report_failure
+from bot.logging_setup import log_context
+from bot.services import loops
+from bot.services.context import Services
+from bot.services.directory import active_templates, is_recruiter, org_view
+from bot.services.proposals import ScheduleInput, UserFacingError, propose
+from storage.engine import session_scope
+
+log = logging.getLogger(__name__)
+RECRUITERS_ONLY = "Only recruiters can {what}. Nothing changed."
+
+
+def register(app: App, services: Services) -> None:
+    @app.command("/interview")
+    def interview(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        user = str(body.get("user_id", ""))
+        with log_context(user=user):
+            handle(services, ack, body, respond, client, user)
+
+
+def handle(
+    services: Services,
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    user: str,
+) -> None:
+    try:
+        command = parse_command(str(body.get("text", "")))
+    except UsageError as error:
+        ack(response_type="ephemeral", text=str(error))
+        return
+    if isinstance(command, Help):
+        ack(response_type="ephemeral", text=HELP)
+        return
+    with session_scope(services.engine) as session:
+        recruiter = is_recruiter(user, session=session)
+    if isinstance(command, OpenScheduleForm | Schedule | Cancel | Reschedule) and not recruiter:
+        verb = {
+            OpenScheduleForm: "schedule",
+            Schedule: "schedule",
+            Cancel: "cancel",
+            Reschedule: "reschedule",
+        }[type(command)]
+        ack(response_type="ephemeral", text=RECRUITERS_ONLY.format(what=f"{verb} interviews"))
+        return
+    if isinstance(command, OpenScheduleForm):
+        ack()
+        with session_scope(services.engine) as session:
+            zone = org_view(session=session).timezone
+            choices = [(t.key, t.title) for t, _ in active_templates(session=session)]
+        client.views_open(trigger_id=body["trigger_id"], view=schedule_modal(choices, zone))
+        return
+    if isinstance(command, Schedule):
+        ack(
+            response_type="ephemeral",
+            text=f"Planning a `{command.template}` loop for {command.email}; options will "
+            "arrive in a DM from me.",
+        )
+        spec = ScheduleInput(
+            recruiter=user,
+            candidate_email=command.email,
+            template_key=command.template,
+            candidate_name=command.name,
+            timezone=command.timezone,
+            date_from=command.date_from,
+            date_to=command.date_to,
+        )
+        services.work.submit(run_schedule, services, spec, respond)
+        return
+    if isinstance(command, Templates):
+        text, blocks = templates_message(loops.templates(services))
+        ack(response_type="ephemeral", text=text, blocks=blocks)
+        return
+    if isinstance(command, Pools):
+        text, blocks = pools_message(loops.pool_load(services))
+        ack(response_type="ephemeral", text=text, blocks=blocks)
+        return
+    if isinstance(command, Status):
+        try:
+            title, found = loops.status(services, command.query, user)
+        except UserFacingError as error:
+            ack(response_type="ephemeral", text=str(error))
+            return
+        text, blocks = status_message(title, found)
+        ack(response_type="ephemeral", text=text, blocks=blocks)
+        return
+    if isinstance(command, Cancel):
+        ack(response_type="ephemeral", text=f"Cancelling loop `{command.loop_id}`…")
+        services.work.submit(run_cancel, services, command, user, respond)
+        return
+    if isinstance(command, Reschedule):
+        ack(
+            response_type="ephemeral",
+            text=f"Rescheduling loop `{command.loop_id}`; fresh options will arrive in a DM.",
+        )
+        services.work.submit(run_reschedule, services, command, user, respond)
+
+
+def run_schedule(services: Services, spec: ScheduleInput, respond: Respond) -> None:
+    with log_context(user=spec.recruiter):
+        try:
+            view = propose(services, spec)
+        except UserFacingError as error:
+            respond(response_type="ephemeral", replace_original=False, text=str(error))
+            return
+        except Exception:
+            report_failure(respond, "planning the loop")
+            raise
+        text, blocks = proposals_message(view)
+        with log_context(loop=view.loop_id):
+            services.messenger.send_dm(spec.recruiter, text, blocks)
+
+
+def run_cancel(services: Services, command: Cancel, user: str, respond: Respond) -> None:
+    with log_context(loop=command.loop_id, user=user):
+        try:
+            message = loops.cancel(
+                services, short_id=command.loop_id, user_id=user, reason=command.reason
+            )
+        except UserFacingError as error:
+            message = str(error)
+        except Exception:
+            report_failure(respond, f"cancelling loop `{command.loop_id}`")
+            raise
+        respond(response_type="ephemeral", replace_original=False, text=message)
+
+
+def run_reschedule(services: Services, command: Reschedule, user: str, respond: Respond) -> None:
+    with log_context(loop=command.loop_id, user=user):
+        try:
+            view = loops.reschedule(services, short_id=command.loop_id, user_id=user)
+        except UserFacingError as error:
+            respond(response_type="ephemeral", replace_original=False, text=str(error))
+            return
+        except Exception:
+            report_failure(respond, f"rescheduling loop `{command.loop_id}`")
+            raise
+        text, blocks = proposals_message(view)
+        services.messenger.send_dm(user, text, blocks)

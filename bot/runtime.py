@@ -1,0 +1,178 @@
+"""Wiring the running bot: services, the bolt app, background jobs, and the two servers.
+
+HTTP mode runs under gunicorn (one worker process with threads, so the background pool and the
+reminder scheduler live in exactly one place per replica); Socket Mode uses bolt's handler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.app import build_app
+from bot.org import OrgConfig
+from bot.services.context import Services
+from bot.settings import Settings
+from integrations.slack.messenger import SlackMessenger, make_web_client
+
+log = logging.getLogger(__name__)
+HTTP_THREADS = 16
+
+
+def build_services(settings: Settings, engine: Engine) -> Services:
+    token = settings.require("SLACK_BOT_TOKEN", "to run the bot").get_secret_value()
+    messenger = SlackMessenger(make_web_client(token, settings.slack_api_url))
+    calendar = None
+    if settings.google_configured:
+        from integrations.google.calendar import GoogleCalendar
+
+        calendar = GoogleCalendar.from_settings(settings)
+    else:
+        log.warning("Google Calendar is not configured: scheduling will explain and refuse")
+    return Services(settings=settings, engine=engine, messenger=messenger, calendar=calendar)
+
+
+def prepare(settings: Settings, engine: Engine, org: OrgConfig) -> None:
+    """Load the org file and resolve Slack ids and zones by email (problems are only logged)."""
+    from bot.org.sync import sync_org
+    from bot.services.directory import resolve_directory
+    from storage.engine import session_scope
+
+    with session_scope(engine) as session:
+        report = sync_org(org, session=session)
+    log.info(report.summary())
+    services = build_services(settings, engine)
+    with session_scope(engine) as session:
+        problems = resolve_directory(services.messenger, session=session)
+    if problems:
+        log.warning(
+            "directory: %d interviewers need attention: %s", len(problems), "; ".join(problems)
+        )
+
+
+def start_background(services: Services) -> Callable[[], None]:
+    """Start the reminder scheduler; returns the function that stops it."""
+    from bot.reminders.scheduler import start_reminder_scheduler
+    from bot.services.unanswered import UnansweredRequests
+
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    scheduler = start_reminder_scheduler(
+        services.engine,
+        services.messenger,
+        services.settings,
+        UnansweredRequests(services),
+        worker_id=worker_id,
+    )
+
+    def stop() -> None:
+        scheduler.shutdown(wait=False)
+        services.work.wait_idle(timeout=20)
+
+    return stop
+
+
+def wsgi_app(services: Services, signing_secret: str) -> Callable[..., Iterable[bytes]]:
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    client = make_web_client(
+        services.settings.require("SLACK_BOT_TOKEN", "to run the bot").get_secret_value(),
+        services.settings.slack_api_url,
+    )
+    slack = SlackRequestHandler(build_app(services, client=client, signing_secret=signing_secret))
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            ok = database_ok(services.engine)
+            body = json.dumps({"ok": ok}).encode()
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return slack(environ, start_response)
+
+    return application
+
+
+def database_ok(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means "not healthy"; the reason is logged
+        log.exception("health check: database unreachable")
+        return False
+
+
+def serve(
+    settings: Settings, engine: Engine, org: OrgConfig, *, http: bool, host: str, port: int
+) -> None:
+    prepare(settings, engine, org)
+    if http:
+        serve_http(settings, host, port)
+    else:
+        serve_socket_mode(settings, engine)
+
+
+def serve_http(settings: Settings, host: str, port: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    secret = settings.require("SLACK_SIGNING_SECRET", "for run --http").get_secret_value()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", HTTP_THREADS)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("loglevel", settings.log_level.lower())
+
+        def load(self) -> Callable[..., Iterable[bytes]]:
+            # Runs in the worker process: engines, pools and the scheduler are made after fork.
+            from storage.engine import make_engine
+
+            services = build_services(settings, make_engine(settings.database_url))
+            stop = start_background(services)
+            import atexit
+
+            atexit.register(stop)
+            return wsgi_app(services, secret)
+
+    log.info("serving Slack over HTTP on %s:%d (POST /slack/events, GET /healthz)", host, port)
+    Server().run()
+
+
+def serve_socket_mode(settings: Settings, engine: Engine) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app_token = settings.require("SLACK_APP_TOKEN", "for Socket Mode").get_secret_value()
+    services = build_services(settings, engine)
+    client = make_web_client(
+        settings.require("SLACK_BOT_TOKEN", "to run the bot").get_secret_value(),
+        settings.slack_api_url,
+    )
+    app = build_app(services, client=client, signing_secret=None)
+    stop = start_background(services)
+    handler = SocketModeHandler(app, app_token)
+
+    def terminate(*_: Any) -> None:
+        handler.close()  # type: ignore[no-untyped-call]
+        stop()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, terminate)
+    log.info("connecting to Slack in Socket Mode")
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        stop()

@@ -1,0 +1,191 @@
+"""An interviewer's answer: confirm moves the loop toward booking; decline finds cover.
+
+Every move is a compare-and-set on the request's state, so a double click, a Slack retry or a
+confirm racing a decline ends in exactly one recorded answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.reminders.outbox import cancel_request_follow_ups
+from bot.services.asks import notify, send_requests, show_outcome
+from bot.services.booking import book_loop
+from bot.services.context import Services
+from bot.services.directory import display_name
+from bot.services.read import LoopBundle, bundle
+from bot.services.vacancy import fill_vacancy
+from storage.engine import session_scope
+from storage.models import (
+    InterviewerRequest,
+    InterviewSession,
+    Loop,
+    LoopState,
+    RequestState,
+    SessionState,
+)
+from storage.repo import audit, compare_and_set
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    outcome: str  # "confirmed", "declined", "already", "refused", "missing"
+    message: str
+
+
+def _cancel_request_reminders(request_id: int, *, session: Session) -> None:
+    cancel_request_follow_ups(request_id, session=session, reason="answered")
+
+
+def _load(request_id: int, *, session: Session) -> tuple[InterviewerRequest, LoopBundle] | None:
+    ask = session.get(InterviewerRequest, request_id)
+    if ask is None:
+        return None
+    item = session.get(InterviewSession, ask.session_id)
+    assert item is not None
+    loop = session.get(Loop, item.loop_id)
+    assert loop is not None
+    return ask, bundle(loop, session=session)
+
+
+def _check_answerer(
+    request_id: int, user_id: str, *, session: Session
+) -> tuple[InterviewerRequest, LoopBundle] | AnswerResult:
+    loaded = _load(request_id, session=session)
+    if loaded is None:
+        return AnswerResult("missing", "That interview request no longer exists.")
+    ask, found = loaded
+    person = found.people[ask.interviewer_id]
+    if person.slack_id != user_id:
+        return AnswerResult(
+            "refused",
+            f"This request is for <@{person.slack_id}>; only they can answer it. Nothing changed.",
+        )
+    if ask.state is not RequestState.PENDING:
+        return AnswerResult(
+            "already",
+            f"You already answered this one ({ask.state.value}) for loop "
+            f"`{found.loop.short_id}`; nothing changed.",
+        )
+    return ask, found
+
+
+def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResult:
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        checked = _check_answerer(request_id, user_id, session=session)
+        if isinstance(checked, AnswerResult):
+            return checked
+        ask, found = checked
+        if not compare_and_set(
+            InterviewerRequest,
+            request_id,
+            session=session,
+            expected=[RequestState.PENDING],
+            values={"state": RequestState.CONFIRMED, "answered_at": now},
+        ):
+            return AnswerResult("already", "This request was already answered; nothing changed.")
+        _cancel_request_reminders(request_id, session=session)
+        found = bundle(found.loop, session=session)
+        item = next(s for s in found.sessions if s.id == ask.session_id)
+        holders = found.holders(ask.session_id)
+        if len(holders) >= item.panel_size and all(
+            r.state is RequestState.CONFIRMED for r in holders
+        ):
+            assert item.id is not None
+            compare_and_set(
+                InterviewSession,
+                item.id,
+                session=session,
+                expected=[SessionState.PENDING],
+                values={"state": SessionState.CONFIRMED},
+            )
+        found = bundle(found.loop, session=session)
+        confirmed, needed = _progress(found)
+        loop_id = found.loop.id
+        assert loop_id is not None
+        audit(
+            "request.confirmed",
+            session=session,
+            actor=user_id,
+            loop_id=loop_id,
+            details={"request": request_id},
+        )
+        ready = confirmed == needed and compare_and_set(
+            Loop,
+            loop_id,
+            session=session,
+            expected=[LoopState.PENDING],
+            values={"state": LoopState.BOOKING},
+        )
+        recruiter, short_id = found.loop.recruiter_slack_id, found.loop.short_id
+        stage = item.title
+    show_outcome(services, request_id, "You confirmed")
+    notify(
+        services,
+        recruiter,
+        f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({confirmed}/{needed} confirmed).",
+        short_id,
+    )
+    if ready:
+        book_loop(services, loop_id)
+    return AnswerResult("confirmed", f"Confirmed. Thanks! (loop `{short_id}`)")
+
+
+def _progress(found: LoopBundle) -> tuple[int, int]:
+    needed = sum(s.panel_size for s in found.sessions if s.state is not SessionState.CANCELLED)
+    confirmed = sum(
+        1
+        for s in found.sessions
+        if s.id is not None and s.state is not SessionState.CANCELLED
+        for r in found.holders(s.id)
+        if r.state is RequestState.CONFIRMED
+    )
+    return confirmed, needed
+
+
+def decline(services: Services, *, request_id: int, user_id: str) -> AnswerResult:
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        checked = _check_answerer(request_id, user_id, session=session)
+        if isinstance(checked, AnswerResult):
+            return checked
+        ask, found = checked
+        if not compare_and_set(
+            InterviewerRequest,
+            request_id,
+            session=session,
+            expected=[RequestState.PENDING],
+            values={"state": RequestState.DECLINED, "answered_at": now},
+        ):
+            return AnswerResult("already", "This request was already answered; nothing changed.")
+        _cancel_request_reminders(request_id, session=session)
+        audit(
+            "request.declined",
+            session=session,
+            actor=user_id,
+            loop_id=found.loop.id,
+            details={"request": request_id},
+        )
+        session_id, short_id = ask.session_id, found.loop.short_id
+        name = display_name(found.people[ask.interviewer_id])
+    show_outcome(services, request_id, "You declined")
+    outcome = fill_vacancy(services, session_id, reason=f"{name} declined")
+    for cancelled in outcome.cancelled_request_ids:
+        show_outcome(services, cancelled, "Session moved; you are no longer needed")
+    if outcome.request_ids:
+        unreachable = send_requests(services, outcome.request_ids)
+        if unreachable:
+            notify(
+                services,
+                outcome.recruiter,
+                f"Loop `{short_id}`: could not reach {', '.join(unreachable)}.",
+                short_id,
+            )
+    notify(services, outcome.recruiter, outcome.message, short_id)
+    return AnswerResult("declined", f"Declined; I'll find someone else. (loop `{short_id}`)")

@@ -1,0 +1,265 @@
+"""Whole-loop operations: status, cancel, reschedule; and the pool/template overviews."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot.blocks.loops import LoopStatus, cancelled_notice
+from bot.ports import CalendarError, MessageRef, MessagingError
+from bot.services.asks import notify
+from bot.services.context import Services
+from bot.services.directory import (
+    active_templates,
+    display_name,
+    is_recruiter,
+    org_view,
+    pools,
+)
+from bot.services.planning import held_intervals
+from bot.services.proposals import UserFacingError, replan
+from bot.services.read import LoopBundle, bundle, load_loop, session_views
+from bot.services.views import ProposalView, clock_label, day_label
+from storage.engine import session_scope
+from storage.models import (
+    Candidate,
+    InterviewerRequest,
+    Loop,
+    LoopState,
+    RequestState,
+    SessionState,
+)
+from storage.repo import audit, compare_and_set
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = (
+    LoopState.PROPOSED,
+    LoopState.PENDING,
+    LoopState.BOOKING,
+    LoopState.BOOKED,
+    LoopState.NEEDS_ATTENTION,
+)
+
+
+def _status(found: LoopBundle, zone: str) -> LoopStatus:
+    return LoopStatus(
+        loop_id=found.loop.short_id,
+        candidate=found.candidate_label(),
+        template_title=found.template_title,
+        state=found.loop.state.value,
+        zone=found.loop.candidate_timezone,
+        sessions=session_views(found, zone),
+        updated=found.loop.updated_at,
+    )
+
+
+def status(services: Services, query: str | None, user_id: str) -> tuple[str, list[LoopStatus]]:
+    """Loops by id, by candidate email, or (no query) the asker's open loops."""
+    with session_scope(services.engine) as session:
+        zone = org_view(session=session).timezone
+        if query and "@" in query:
+            candidate = session.exec(
+                select(Candidate).where(Candidate.email == query.strip().lower())
+            ).first()
+            loops = (
+                []
+                if candidate is None
+                else session.exec(
+                    select(Loop).where(Loop.candidate_id == candidate.id).order_by(col(Loop.id))
+                ).all()
+            )
+            title = f"Loops for {query}"
+        elif query:
+            found = load_loop(query, session=session)
+            if found is None:
+                raise UserFacingError(f"No loop `{query}`; `/interview status EMAIL` lists ids.")
+            return f"Loop {query}", [_status(found, zone)]
+        else:
+            loops = session.exec(
+                select(Loop)
+                .where(
+                    Loop.recruiter_slack_id == user_id,
+                    col(Loop.state).in_([s.value for s in OPEN_STATES]),
+                )
+                .order_by(col(Loop.id))
+            ).all()
+            title = "Your loops in flight"
+        return title, [_status(bundle(loop, session=session), zone) for loop in loops]
+
+
+@dataclass(frozen=True)
+class _Withdrawn:
+    refs: list[tuple[str, MessageRef | None, str]]  # (slack id, request DM, notice text)
+    event_ids: list[str]
+
+
+def _withdraw(
+    found: LoopBundle, reason: str | None, *, session: Session, new_state: SessionState
+) -> _Withdrawn:
+    """Cancel every live request and session of a loop in this transaction."""
+    from bot.reminders.outbox import cancel_reminders
+
+    refs: list[tuple[str, MessageRef | None, str]] = []
+    events: list[str] = []
+    for item in found.sessions:
+        assert item.id is not None
+        if item.calendar_event_id:
+            events.append(item.calendar_event_id)
+        when = f"{day_label(item.start, found.loop.candidate_timezone)}"
+        for ask in found.holders(item.id):
+            assert ask.id is not None
+            compare_and_set(
+                InterviewerRequest,
+                ask.id,
+                session=session,
+                expected=[RequestState.PENDING, RequestState.CONFIRMED],
+                values={"state": RequestState.CANCELLED},
+            )
+            person = found.people[ask.interviewer_id]
+            zone = person.timezone or found.loop.candidate_timezone
+            when = f"{day_label(item.start, zone)} {clock_label(item.start, item.end, zone)}"
+            ref = MessageRef(ask.dm_channel, ask.dm_ts) if ask.dm_channel and ask.dm_ts else None
+            if person.slack_id:
+                refs.append(
+                    (
+                        person.slack_id,
+                        ref,
+                        cancelled_notice(
+                            found.loop.short_id, found.candidate_label(), item.title, when, reason
+                        ),
+                    )
+                )
+        item.state = new_state
+    cancel_reminders(session=session, loop_id=found.loop.id, reason="loop withdrawn")
+    return _Withdrawn(refs, events)
+
+
+def _tell_withdrawn(services: Services, withdrawn: _Withdrawn, loop_id: str) -> list[str]:
+    problems = []
+    if services.calendar is not None:
+        for event_id in withdrawn.event_ids:
+            try:
+                services.calendar.cancel_event(event_id)
+            except CalendarError as error:
+                problems.append(f"calendar event {event_id}: {error}")
+    for user_id, ref, text in withdrawn.refs:
+        if ref is not None:
+            try:
+                services.messenger.update_message(ref, text, None)
+            except MessagingError as error:
+                log.warning("could not update request DM: %s", error.code, extra={"loop": loop_id})
+        notify(services, user_id, text, loop_id)
+    return problems
+
+
+def cancel(services: Services, *, short_id: str, user_id: str, reason: str | None) -> str:
+    with session_scope(services.engine) as session:
+        if not is_recruiter(user_id, session=session):
+            raise UserFacingError("Only recruiters can cancel loops. Nothing changed.")
+        found = load_loop(short_id, session=session)
+        if found is None:
+            raise UserFacingError(f"No loop `{short_id}`; `/interview status EMAIL` lists ids.")
+        assert found.loop.id is not None
+        if not compare_and_set(
+            Loop,
+            found.loop.id,
+            session=session,
+            expected=list(OPEN_STATES),
+            values={"state": LoopState.CANCELLED, "cancel_reason": reason},
+        ):
+            return f"Loop `{short_id}` is already {found.loop.state.value}; nothing changed."
+        withdrawn = _withdraw(found, reason, session=session, new_state=SessionState.CANCELLED)
+        audit(
+            "loop.cancelled",
+            session=session,
+            actor=user_id,
+            loop_id=found.loop.id,
+            details={"reason": reason},
+        )
+    problems = _tell_withdrawn(services, withdrawn, short_id)
+    people = len({u for u, _, _ in withdrawn.refs})
+    message = (
+        f"Loop `{short_id}` cancelled: {len(withdrawn.event_ids)} calendar events removed, "
+        f"{people} interviewers told."
+    )
+    if problems:
+        message += " Could not remove: " + "; ".join(problems)
+    return message
+
+
+def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalView:
+    with session_scope(services.engine) as session:
+        if not is_recruiter(user_id, session=session):
+            raise UserFacingError("Only recruiters can reschedule loops. Nothing changed.")
+        found = load_loop(short_id, session=session)
+        if found is None:
+            raise UserFacingError(f"No loop `{short_id}`; `/interview status EMAIL` lists ids.")
+        loop = found.loop
+        assert loop.id is not None
+        if loop.state in (LoopState.CANCELLED, LoopState.COMPLETED):
+            raise UserFacingError(f"Loop `{short_id}` is {loop.state.value}; schedule a new one.")
+        tz = ZoneInfo(loop.candidate_timezone)
+        today = services.clock().astimezone(tz).date()
+        if datetime.fromisoformat(loop.window_end).date() < today:
+            span = (
+                datetime.fromisoformat(loop.window_end).date()
+                - datetime.fromisoformat(loop.window_start).date()
+            )
+            loop.window_start = today.isoformat()
+            loop.window_end = (today + max(span, timedelta(days=13))).isoformat()
+        elif datetime.fromisoformat(loop.window_start).date() < today:
+            loop.window_start = today.isoformat()
+        withdrawn = _withdraw(
+            found, "rescheduling", session=session, new_state=SessionState.CANCELLED
+        )
+        loop.state = LoopState.PROPOSED
+        loop.chosen_option = None
+        audit("loop.rescheduled", session=session, actor=user_id, loop_id=loop.id)
+        loop_id = loop.id
+    _tell_withdrawn(services, withdrawn, short_id)
+    return replan(services, loop_id, note=f"Rescheduling loop `{short_id}`: fresh options.")
+
+
+def templates(services: Services) -> list[tuple[str, str, list[str]]]:
+    with session_scope(services.engine) as session:
+        return [
+            (
+                template.key,
+                template.title,
+                [
+                    f"{s.title} — {s.duration_minutes} min, pool `{s.pool}`"
+                    + (f", {s.interviewers} interviewers" if s.interviewers > 1 else "")
+                    for s in stages
+                ],
+            )
+            for template, stages in active_templates(session=session)
+        ]
+
+
+def pool_load(services: Services) -> list[tuple[str, list[str]]]:
+    """Each pool's members with interviews held this ISO week (their own zone) and cap."""
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        org = org_view(session=session)
+        result = []
+        for name, members in pools(session=session).items():
+            held = held_intervals([m.id for m in members if m.id], session=session)
+            lines = []
+            for person in members:
+                zone = ZoneInfo(person.timezone or org.timezone)
+                week = now.astimezone(zone).isocalendar()[:2]
+                count = sum(
+                    1
+                    for start, _ in held.get(person.id or 0, [])
+                    if start.astimezone(zone).isocalendar()[:2] == week
+                )
+                cap = person.max_per_week or org.defaults.get("max_per_week")
+                mention = f"<@{person.slack_id}>" if person.slack_id else display_name(person)
+                lines.append(f"• {mention}: {count}/{cap if cap else '∞'}")
+            result.append((name, lines))
+        return result

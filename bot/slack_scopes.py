@@ -1,0 +1,3 @@
+"""The bot scopes the app uses; manifest.yml must list exactly these (a test checks it)."""
+
+BOT_SCOPES = frozenset({"commands", "chat:write", "im:write", "users:read", "users:read.email"})

@@ -1,0 +1,1 @@
+"""Slack adapter: the WebClient behind the domain's MessagingPort."""
