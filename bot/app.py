@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -16,7 +15,6 @@ from storage.engine import session_scope
 from storage.repo import claim_delivery
 
 log = logging.getLogger(__name__)
-LISTENER_THREADS = 16
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:
@@ -52,7 +50,7 @@ def build_app(services: Services, *, client: WebClient, signing_secret: str | No
         signing_secret=signing_secret or "",
         token_verification_enabled=False,
         request_verification_enabled=signing_secret is not None,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=services.listeners,
         process_before_response=False,
     )
     app.use(dedupe_middleware(services))

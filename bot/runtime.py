@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -164,15 +165,14 @@ def serve_socket_mode(settings: Settings, engine: Engine) -> None:
     app = build_app(services, client=client, signing_secret=None)
     stop = start_background(services)
     handler = SocketModeHandler(app, app_token)
-
-    def terminate(*_: Any) -> None:
-        handler.close()  # type: ignore[no-untyped-call]
-        stop()
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, terminate)
+    done = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: done.set())
     log.info("connecting to Slack in Socket Mode")
+    handler.connect()  # type: ignore[no-untyped-call]
     try:
-        handler.start()  # type: ignore[no-untyped-call]
+        done.wait()
     finally:
+        log.info("shutting down")
+        handler.close()  # type: ignore[no-untyped-call]
         stop()

@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-class BackgroundWork:
-    def __init__(self, max_workers: int = 8) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="work")
+class BackgroundWork(Executor):
+    def __init__(self, max_workers: int = 8, name: str = "work") -> None:
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
         self._pending = 0
         self._idle = threading.Condition()
 
-    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._idle:
             self._pending += 1
         future = self._executor.submit(self._run, fn, *args, **kwargs)
@@ -44,5 +44,5 @@ class BackgroundWork:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=False)
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait, cancel_futures=cancel_futures)

@@ -37,7 +37,9 @@ ORGANIZER = "scheduler@corp.example"
 
 
 def org_data() -> dict[str, Any]:
-    def person(slack_id: str, name: str, pools: list[str], tz: str = "Europe/London") -> dict[str, Any]:
+    def person(
+        slack_id: str, name: str, pools: list[str], tz: str = "Europe/London"
+    ) -> dict[str, Any]:
         return {
             "slack_id": slack_id,
             "name": name,
@@ -73,12 +75,21 @@ def org_data() -> dict[str, Any]:
                 "same_day": True,
                 "max_break": "30m",
                 "stages": [
-                    {"name": "code-review", "title": "Code review", "duration": "60m",
-                     "pool": "code-review", "prep": "Read the take-home PR."},
-                    {"name": "design-discussion", "title": "Design discussion",
-                     "duration": "60m", "pool": "design-discussion", "interviewers": 2},
-                    {"name": "retro", "title": "Retrospective", "duration": "45m",
-                     "pool": "retro"},
+                    {
+                        "name": "code-review",
+                        "title": "Code review",
+                        "duration": "60m",
+                        "pool": "code-review",
+                        "prep": "Read the take-home PR.",
+                    },
+                    {
+                        "name": "design-discussion",
+                        "title": "Design discussion",
+                        "duration": "60m",
+                        "pool": "design-discussion",
+                        "interviewers": 2,
+                    },
+                    {"name": "retro", "title": "Retrospective", "duration": "45m", "pool": "retro"},
                 ],
             }
         },
@@ -96,8 +107,16 @@ class Harness:
 
     def send(self, signed: tuple[str, dict[str, str]]) -> BoltResponse:
         response = self.app.dispatch(to_bolt_request(*signed))
-        assert self.services.work.wait_idle(timeout=30), "background work did not finish"
+        self.settle()
         return response
+
+    def settle(self) -> None:
+        """Wait until bolt's listeners and our background work have both finished."""
+        for _ in range(10):
+            assert self.services.listeners.wait_idle(timeout=30), "listeners did not finish"
+            assert self.services.work.wait_idle(timeout=30), "background work did not finish"
+            if self.services.listeners.wait_idle(timeout=0):
+                return
 
     def command(self, text: str, user: str = RECRUITER, **fields: Any) -> BoltResponse:
         return self.send(self.requests.slash_command(text, user_id=user, **fields))
@@ -107,7 +126,11 @@ class Harness:
 
     def dms(self, user: str) -> list[dict[str, Any]]:
         channel = self.slack.dm_channel_id(user)
-        return [c.args for c in self.slack.calls("chat.postMessage") if c.args.get("channel") in (channel, user)]
+        return [
+            c.args
+            for c in self.slack.calls("chat.postMessage")
+            if c.ok and c.args.get("channel") in (channel, user)
+        ]
 
     def buttons(self, message: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
         found = []
@@ -129,8 +152,10 @@ class Harness:
     def propose(self, extra: str = "") -> dict[str, Any]:
         """Run `/interview schedule` and return the proposals DM."""
         before = len(self.dms(RECRUITER))
-        self.command(f'schedule ada@cand.example backend-swe name="Ada Lovelace" '
-                     f"tz=Europe/London from=2026-12-02 to=2026-12-04 {extra}")
+        self.command(
+            f'schedule ada@cand.example backend-swe name="Ada Lovelace" '
+            f"tz=Europe/London from=2026-12-02 to=2026-12-04 {extra}"
+        )
         messages = self.dms(RECRUITER)
         assert len(messages) == before + 1, messages
         return messages[-1]
@@ -150,8 +175,11 @@ class Harness:
 
 @pytest.fixture
 def harness(
-    engine: Engine, fake_slack: FakeSlack, slack_requests: RequestFactory,
-    slack_signing_secret: str, tmp_path: Path,
+    engine: Engine,
+    fake_slack: FakeSlack,
+    slack_requests: RequestFactory,
+    slack_signing_secret: str,
+    tmp_path: Path,
 ) -> Iterator[Harness]:
     calendar = FakeCalendar.start()
     key = calendar.write_service_account_key(tmp_path / "sa.json")
@@ -172,13 +200,19 @@ def harness(
         settings, retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, deadline=5)
     )
     services = Services(
-        settings=settings, engine=engine, messenger=SlackMessenger(client), calendar=google,
+        settings=settings,
+        engine=engine,
+        messenger=SlackMessenger(client),
+        calendar=google,
         clock=lambda: NOW,
     )
     app = build_app(services, client=client, signing_secret=slack_signing_secret)
     try:
         yield Harness(app, services, fake_slack, calendar, slack_requests, engine)
     finally:
+        services.listeners.wait_idle()
         services.work.wait_idle()
         services.work.shutdown()
+        services.listeners.shutdown()
+        google.close()
         calendar.stop()
