@@ -72,6 +72,18 @@ def start_background(services: Services) -> Callable[[], None]:
         UnansweredRequests(services),
         worker_id=worker_id,
     )
+    from bot.services.housekeeping import housekeeping
+
+    scheduler.add_job(
+        housekeeping,
+        "interval",
+        args=[services],
+        minutes=10,
+        id="housekeeping",
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
 
     def stop() -> None:
         scheduler.shutdown(wait=False)

@@ -12,7 +12,6 @@ from bot.ports import CalendarPort, MessagingPort
 from bot.settings import Settings
 from bot.worker import BackgroundWork
 
-
 LISTENER_THREADS = 16
 
 

@@ -54,9 +54,7 @@ def load_service_account(
     file = Path(path)
     where = f"GOOGLE_SERVICE_ACCOUNT_FILE {file}"
     if not organizer or "@" not in organizer or organizer.strip() != organizer:
-        raise GoogleConfigError(
-            f"GOOGLE_ORGANIZER_EMAIL {organizer!r} is not an email address"
-        )
+        raise GoogleConfigError(f"GOOGLE_ORGANIZER_EMAIL {organizer!r} is not an email address")
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -82,15 +80,17 @@ def load_service_account(
             "(download a JSON key for a service account, not an OAuth client)"
         )
     try:
-        credentials = service_account.Credentials.from_service_account_info(
-            info, scopes=list(scopes)
+        from_info: Callable[..., service_account.Credentials] = (
+            service_account.Credentials.from_service_account_info
         )
+        credentials = from_info(info, scopes=list(scopes))
     except (ValueError, TypeError, KeyError) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise GoogleConfigError(f"{where}: unusable private key ({detail})") from None
     client_id = info.get("client_id")
+    with_subject: Callable[[str], service_account.Credentials] = credentials.with_subject
     return ServiceAccount(
-        credentials=credentials.with_subject(organizer),
+        credentials=with_subject(organizer),
         client_email=str(info["client_email"]),
         client_id=str(client_id) if client_id else None,
     )
@@ -113,8 +113,8 @@ class TokenSource:
             return
         with self._lock:
             if not self.credentials.valid:
-                request = google_auth_httplib2.Request(self._http_factory())
-                self.credentials.refresh(request)
+                refresh: Callable[[Any], None] = self.credentials.refresh
+                refresh(google_auth_httplib2.Request(self._http_factory()))
 
 
 def new_http(timeout: float) -> Any:

@@ -90,7 +90,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before attempt number `attempt + 1` (attempt counts from 1)."""
-        ceiling = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+        ceiling = min(self.max_backoff, self.initial_backoff * float(2 ** (attempt - 1)))
         delay = self.rand() * ceiling
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_backoff))
@@ -134,9 +134,7 @@ def classify(error: BaseException) -> Failure | None:
         status = int(error.resp.status)
         reason, message = _google_error_body(error.content)
         retryable = (
-            status == 429
-            or status >= 500
-            or (status == 403 and reason in RETRYABLE_403_REASONS)
+            status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS)
         )
         return Failure(
             retryable=retryable,
@@ -222,8 +220,7 @@ def call_with_retry(
                 raise
             delay = policy.backoff(attempt, failure.retry_after) if failure.retryable else 0.0
             out_of_budget = (
-                attempt >= policy.max_attempts
-                or policy.clock() - started + delay > policy.deadline
+                attempt >= policy.max_attempts or policy.clock() - started + delay > policy.deadline
             )
             if not failure.retryable or out_of_budget:
                 raise GoogleApiError(

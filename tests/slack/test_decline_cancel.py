@@ -144,3 +144,26 @@ def test_directory_resolves_missing_slack_ids_by_email(harness: Harness) -> None
         "Ana: no Slack user with that email",
         "Ghost: no Slack user with that email",
     ]
+
+
+def test_finished_loops_complete_and_old_delivery_keys_expire(harness: Harness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.services.housekeeping import complete_finished_loops, prune_delivery_keys
+    from storage.models import ProcessedDelivery
+    from tests.slack.conftest import NOW
+
+    harness.book_first_option()
+    for person in ALL:
+        for button in harness.pending_request_buttons(person):
+            harness.click(button["action_id"], button["value"], person)
+    assert harness.loops()[0].state is LoopState.BOOKED
+    assert complete_finished_loops(harness.services, NOW + timedelta(days=1)) == 0
+    assert complete_finished_loops(harness.services, NOW + timedelta(days=3)) == 1
+    assert harness.loops()[0].state is LoopState.COMPLETED
+    with session_scope(harness.engine) as session:
+        keys = len(session.exec(select(ProcessedDelivery)).all())
+    assert keys > 0
+    stored_at = datetime.now(UTC)  # delivery keys are stamped with the real clock
+    assert prune_delivery_keys(harness.services, stored_at) == 0
+    assert prune_delivery_keys(harness.services, stored_at + timedelta(days=3)) == keys
