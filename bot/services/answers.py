@@ -38,10 +38,6 @@ class AnswerResult:
     message: str
 
 
-def _cancel_request_reminders(request_id: int, *, session: Session) -> None:
-    cancel_request_follow_ups(request_id, session=session, reason="answered")
-
-
 def _load(request_id: int, *, session: Session) -> tuple[InterviewerRequest, LoopBundle] | None:
     ask = session.get(InterviewerRequest, request_id)
     if ask is None:
@@ -75,22 +71,36 @@ def _check_answerer(
     return ask, found
 
 
+def _record(
+    services: Services,
+    request_id: int,
+    user_id: str,
+    answer: RequestState,
+    *,
+    session: Session,
+) -> tuple[InterviewerRequest, LoopBundle] | AnswerResult:
+    """Check who answers, then move PENDING → `answer` (one winner) and stop its nudges."""
+    checked = _check_answerer(request_id, user_id, session=session)
+    if isinstance(checked, AnswerResult):
+        return checked
+    if not compare_and_set(
+        InterviewerRequest,
+        request_id,
+        session=session,
+        expected=[RequestState.PENDING],
+        values={"state": answer, "answered_at": services.clock()},
+    ):
+        return AnswerResult("already", "This request was already answered; nothing changed.")
+    cancel_request_follow_ups(request_id, session=session, reason="answered")
+    return checked
+
+
 def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResult:
-    now = services.clock()
     with session_scope(services.engine) as session:
-        checked = _check_answerer(request_id, user_id, session=session)
-        if isinstance(checked, AnswerResult):
-            return checked
-        ask, found = checked
-        if not compare_and_set(
-            InterviewerRequest,
-            request_id,
-            session=session,
-            expected=[RequestState.PENDING],
-            values={"state": RequestState.CONFIRMED, "answered_at": now},
-        ):
-            return AnswerResult("already", "This request was already answered; nothing changed.")
-        _cancel_request_reminders(request_id, session=session)
+        recorded = _record(services, request_id, user_id, RequestState.CONFIRMED, session=session)
+        if isinstance(recorded, AnswerResult):
+            return recorded
+        ask, found = recorded
         found = bundle(found.loop, session=session)
         item = next(s for s in found.sessions if s.id == ask.session_id)
         holders = found.holders(ask.session_id)
@@ -150,21 +160,11 @@ def _progress(found: LoopBundle) -> tuple[int, int]:
 
 
 def decline(services: Services, *, request_id: int, user_id: str) -> AnswerResult:
-    now = services.clock()
     with session_scope(services.engine) as session:
-        checked = _check_answerer(request_id, user_id, session=session)
-        if isinstance(checked, AnswerResult):
-            return checked
-        ask, found = checked
-        if not compare_and_set(
-            InterviewerRequest,
-            request_id,
-            session=session,
-            expected=[RequestState.PENDING],
-            values={"state": RequestState.DECLINED, "answered_at": now},
-        ):
-            return AnswerResult("already", "This request was already answered; nothing changed.")
-        _cancel_request_reminders(request_id, session=session)
+        recorded = _record(services, request_id, user_id, RequestState.DECLINED, session=session)
+        if isinstance(recorded, AnswerResult):
+            return recorded
+        ask, found = recorded
         audit(
             "request.declined",
             session=session,
