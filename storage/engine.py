@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "interview_bot_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,7 +32,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         }
         if ":memory:" in url or url in {"sqlite://", "sqlite:///"}:
             raise ValueError("in-memory SQLite is not supported: use a file path")
-        kwargs["poolclass"] = NullPool
+        kwargs["pool_size"] = 8
+        kwargs["max_overflow"] = 24
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
@@ -56,7 +57,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Writers take the lock up front: a read-then-write transaction can then never fail with
     # "database is locked" half way, which is what makes compare-and-set safe across processes.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only scopes (see `read_scope`) begin DEFERRED: in WAL mode they never wait for a writer.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -69,3 +74,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: never takes SQLite's write lock; always rolled back.
+
+    Used on paths that must answer fast (before acking Slack), where queuing behind writers
+    would cost seconds under load.
+    """
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

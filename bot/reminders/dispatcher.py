@@ -1,25 +1,30 @@
 """Sending due reminders exactly once in practice, from any number of bot processes.
 
-One dispatch tick:
+One dispatch tick repeats, batch by batch (50 rows), until nothing is due:
 
-1. **Claim** (one short transaction): a single `UPDATE … WHERE id IN (SELECT … LIMIT n) AND
-   <still claimable> RETURNING id` moves due rows (`pending` and `due_at <= now`, or `claimed`
-   with an expired lease) to `claimed`, stamping a per-tick claim token (`claimed_by`), a lease
-   (`lease_until`) and `attempts + 1`. On PostgreSQL the inner SELECT takes `FOR UPDATE SKIP
-   LOCKED`, so concurrent dispatchers split the rows instead of queueing on them; on SQLite the
-   engine starts every transaction with `BEGIN IMMEDIATE`, so the statement runs under the
-   database's single write lock. Either way a row is claimed by one token at a time.
-2. **Re-check** (one transaction per row): is the claim still ours and the lease alive? Is the
-   reminder still useful — loop/session not cancelled, request not answered, session not moved,
-   and for "before the session" kinds `now < not_after`? If not, the row becomes `cancelled` or
-   `dropped` (logged) and nothing is sent. Otherwise the message is rendered from current data
-   and the lease is renewed.
+1. **Claim** (one short transaction, two statements): `UPDATE reminder SET state='claimed',
+   claimed_by=<token>, lease_until=now+lease, attempts=attempts+1 WHERE id IN (SELECT id …
+   ORDER BY due_at LIMIT n) AND <still claimable> RETURNING id`, first for rows `claimed` by
+   someone whose lease has run out (a crashed sender), then for `pending` rows with
+   `due_at <= now`; both walk `ix_reminder_due (state, due_at)`. On PostgreSQL the inner SELECT
+   takes `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers split the rows instead of queueing
+   on them; on SQLite the engine starts every transaction with `BEGIN IMMEDIATE`, so the claim
+   runs under the database's single write lock. Either way a row has one claim token at a time,
+   and every tick uses a fresh token.
+2. **Re-check** (one transaction for the batch): is the claim still ours and the lease alive?
+   Is the reminder still useful — loop/session not cancelled, request not answered or replaced,
+   session not moved, not superseded by a later reminder of the same series that is also due
+   (after downtime only the 1 h reminder goes out, not the 24 h one too), and for "before the
+   session" kinds `now < not_after`? If not, the row becomes `cancelled` or `dropped` (logged)
+   and nothing is sent. Otherwise the message is rendered from current data and the lease is
+   renewed (again for the rest of the batch if sending becomes slow).
 3. **Send** outside any transaction.
-4. **Finish** (one transaction): compare-and-set on the claim token — `sent`; or for a passing
-   Slack error back to `pending` with `due_at` pushed out by exponential backoff (`failed` once
-   the attempts are used up); or for a permanent error (`MessagingError.permanent`) `failed` at
-   once. When an interviewer cannot be reached, a notice to the loop's recruiter is written to the
-   outbox in that same transaction, so it is delivered (and retried) like any other reminder.
+4. **Finish** (one transaction per row): compare-and-set on the claim token — `sent`; or for a
+   passing Slack error back to `pending` with `due_at` pushed out by exponential backoff
+   (`failed` once the attempts are used up); or for a permanent error
+   (`MessagingError.permanent`) `failed` at once. When an interviewer cannot be reached, a notice
+   to the loop's recruiter is written to the outbox in that same transaction, so it is delivered
+   (and retried) like any other reminder.
 
 A process that dies after claiming leaves rows `claimed`; once their lease has passed another
 dispatcher (or the same one after a restart) claims them again. The only window for a duplicate
@@ -28,18 +33,20 @@ is a process dying after Slack accepted a message and before step 4 committed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlmodel import Session, col, select
 
 from bot.logging_setup import log_context
@@ -53,7 +60,6 @@ from bot.reminders.outbox import (
     unreachable_key,
     write_reminder,
 )
-from storage.engine import session_scope
 from storage.models import (
     Candidate,
     Interviewer,
@@ -69,7 +75,7 @@ from storage.models import (
     RequestState,
     SessionState,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,6 +86,12 @@ DEFAULT_LEASE = timedelta(minutes=5)
 REPLACE_IF_MORE_THAN = timedelta(hours=24)
 NO_SLACK_USER = "no_slack_user"
 LEAD_TOLERANCE = timedelta(minutes=10)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_SERIES = {  # reminders of one request that supersede each other when due together
+    ReminderKind.SESSION_REMINDER: "before-session",
+    ReminderKind.CONFIRM_NUDGE: "follow-up",
+    ReminderKind.CONFIRM_ESCALATION: "follow-up",
+}
 
 Clock = Callable[[], datetime]
 
@@ -146,6 +158,16 @@ class _Delivery:
     what: str = "a reminder"
     # Escalation step: ask the handler for a replacement first; `message` is the fallback.
     replace_request_id: int | None = None
+    lease_until: datetime = FAR_FUTURE
+
+
+@dataclass
+class _Batch:
+    """What `_preload` fetched for one claimed batch."""
+
+    keep: list[Any] = field(default_factory=list)  # strong refs: the identity map is weak
+    org_timezone: str | None = None
+    latest_due: dict[tuple[int, str], datetime] = field(default_factory=dict)  # (request, series)
 
 
 @dataclass
@@ -190,44 +212,80 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _due_condition(table: sa.FromClause, now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        sa.and_(table.c.state == ReminderState.PENDING, table.c.due_at <= now),
+def claim_conditions(table: sa.FromClause, now: Any) -> list[sa.ColumnElement[bool]]:
+    """The two ways a row becomes claimable, each a range on `ix_reminder_due (state, due_at)`:
+    pending and due, or claimed by someone whose lease has run out (a crashed sender)."""
+    return [
         sa.and_(table.c.state == ReminderState.CLAIMED, table.c.lease_until < now),
-    )
+        sa.and_(table.c.state == ReminderState.PENDING, table.c.due_at <= now),
+    ]
 
 
-def claim_due(
-    engine: Engine, *, token: str, now: datetime, lease: timedelta, limit: int
-) -> list[int]:
-    """Atomically claim up to `limit` due reminders for `token`; return their ids, oldest first.
-
-    The inner SELECT walks `ix_reminder_due (state, due_at)`; the outer WHERE repeats the
-    condition so a row changed by someone else between the two is never taken.
-    """
+@functools.cache
+def _claim_statement(which: int, dialect: str) -> Any:
+    """Built once per dialect (building it costs more than running it on an idle outbox)."""
+    now: sa.BindParameter[datetime] = sa.bindparam("now")
     picked = REMINDER.alias("picked")
     pick = (
         sa.select(picked.c.id)
-        .where(_due_condition(picked, now))
-        .order_by(picked.c.due_at, picked.c.id)
-        .limit(limit)
+        .where(claim_conditions(picked, now)[which])
+        .order_by(picked.c.due_at)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    if engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    statement = (
+    return (
         sa.update(REMINDER)
-        .where(REMINDER.c.id.in_(pick), _due_condition(REMINDER, now))
+        .where(REMINDER.c.id.in_(pick), claim_conditions(REMINDER, now)[which])
         .values(
             state=ReminderState.CLAIMED,
-            claimed_by=token,
-            lease_until=now + lease,
+            claimed_by=sa.bindparam("token"),
+            lease_until=sa.bindparam("lease_until"),
             attempts=REMINDER.c.attempts + 1,
         )
         .returning(REMINDER.c.id, REMINDER.c.due_at)
     )
-    with engine.begin() as connection:
-        rows = connection.execute(statement).all()
+
+
+def claim_due(
+    bind: Engine | Connection, *, token: str, now: datetime, lease: timedelta, limit: int
+) -> list[int]:
+    """Atomically claim up to `limit` due reminders for `token`; return their ids, oldest first.
+
+    One transaction, two statements (expired leases first, then due pending rows), each
+    `UPDATE … WHERE id IN (SELECT … ORDER BY due_at LIMIT n [FOR UPDATE SKIP LOCKED]) AND
+    <condition> RETURNING id`. Kept apart because an OR of the two makes SQLite scan the table;
+    the outer condition is repeated so a row that changed meanwhile is never taken.
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return claim_due(connection, token=token, now=now, lease=lease, limit=limit)
+    rows: list[Any] = []
+    with bind.begin():
+        for which in range(2):
+            if len(rows) >= limit:
+                break
+            statement = _claim_statement(which, bind.dialect.name)
+            parameters = {
+                "now": now,
+                "token": token,
+                "lease_until": now + lease,
+                "limit": limit - len(rows),
+            }
+            rows.extend(bind.execute(statement, parameters).all())
     return [row.id for row in sorted(rows, key=lambda row: (row.due_at, row.id))]
+
+
+@contextmanager
+def _unit(connection: Connection) -> Iterator[Session]:
+    """One short transaction on the tick's connection: commit on success, roll back on error."""
+    with Session(bind=connection, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def _cas(
@@ -283,28 +341,71 @@ class ReminderDispatcher:
         self.max_batches = max_batches
         self.retry = retry or RetryPolicy()
         self.replace_if_more_than = replace_if_more_than
+        self._connection: Connection | None = None
+        self._lock = threading.Lock()
+        self._closing = False
 
     # ------------------------------------------------------------ tick
 
     def tick(self) -> TickResult:
-        """Claim and handle everything due now, in batches; returns what happened."""
+        """Claim and handle everything due now, in batches; returns what happened.
+
+        Each step is its own short transaction on the dispatcher's connection, which is kept
+        between ticks: with SQLite (no pool) that saves a connect, four pragmas and a WAL
+        checkpoint per transaction. Any database error drops the connection; the next tick opens
+        a new one, and rows claimed meanwhile come back when their lease runs out.
+        """
         result = TickResult()
         token = f"{self.worker_id}#{secrets.token_hex(4)}"
-        for _ in range(self.max_batches):
-            ids = claim_due(
-                self.engine, token=token, now=self.now(), lease=self.lease, limit=self.batch_size
-            )
-            result.claimed += len(ids)
-            for reminder_id in ids:
-                try:
-                    self._handle(reminder_id, token, result)
-                except Exception:  # a database hiccup: the lease brings the row back later
-                    log.exception(
-                        "reminder %s: unexpected error; retried after the lease", reminder_id
+        with self._lock:
+            try:
+                connection = self._connect()
+                for _ in range(self.max_batches):
+                    ids = claim_due(
+                        connection,
+                        token=token,
+                        now=self.now(),
+                        lease=self.lease,
+                        limit=self.batch_size,
                     )
-                    result.skipped += 1
-            if not ids:  # rows written meanwhile (e.g. notices to a recruiter) go out this tick
-                break
+                    if not ids:  # (rows written meanwhile, e.g. notices, go out this tick)
+                        break
+                    result.claimed += len(ids)
+                    self._handle_batch(connection, ids, token, result)
+            except sa.exc.DBAPIError:
+                log.exception("reminder dispatch: database error; tick stopped")
+                self._disconnect()
+            if self._closing:
+                self._disconnect()
+        return self._report(result)
+
+    def _connect(self) -> Connection:
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._connection = self.engine.connect()
+        return self._connection
+
+    def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except sa.exc.DBAPIError:  # pragma: no cover - already broken
+                log.debug("closing a broken connection failed", exc_info=True)
+
+    def close(self) -> None:
+        """Release the connection kept between ticks (the scheduler does it on shutdown).
+
+        Never waits for a running tick: that tick releases the connection when it ends.
+        """
+        self._closing = True
+        if self._lock.acquire(blocking=False):
+            try:
+                self._disconnect()
+            finally:
+                self._lock.release()
+
+    @staticmethod
+    def _report(result: TickResult) -> TickResult:
         if result.busy:
             log.info(
                 "reminder tick: claimed=%d sent=%d replaced=%d dropped=%d cancelled=%d "
@@ -320,22 +421,66 @@ class ReminderDispatcher:
             )
         return result
 
-    def _handle(self, reminder_id: int, token: str, result: TickResult) -> None:
-        with session_scope(self.engine) as session:
-            decision = self._prepare(session, reminder_id, token)
-        if decision is None:
-            result.skipped += 1
-            return
-        if isinstance(decision, _Close):
-            if decision.state == ReminderState.DROPPED:
-                result.dropped += 1
-            elif decision.state == ReminderState.CANCELLED:
-                result.cancelled += 1
-            else:
-                result.failed += 1
-            return
-        with self._context(decision):
-            self._deliver(decision, token, result)
+    def _handle_batch(
+        self, connection: Connection, ids: Sequence[int], token: str, result: TickResult
+    ) -> None:
+        """Re-check a claimed batch in one transaction, then send each row and record it."""
+        with _unit(connection) as session:
+            batch = self._preload(session, ids, self.now())
+            decisions = [self._prepare(session, reminder_id, token, batch) for reminder_id in ids]
+        deadline = min(
+            (item.lease_until for item in decisions if isinstance(item, _Delivery)),
+            default=FAR_FUTURE,
+        )
+        held = {item.reminder_id for item in decisions if isinstance(item, _Delivery)}
+        for reminder_id, decision in zip(ids, decisions, strict=True):
+            if decision is None:
+                result.skipped += 1
+                continue
+            if isinstance(decision, _Close):
+                if decision.state == ReminderState.DROPPED:
+                    result.dropped += 1
+                elif decision.state == ReminderState.CANCELLED:
+                    result.cancelled += 1
+                else:
+                    result.failed += 1
+                continue
+            if self.now() >= deadline - self.lease / 2:  # a slow batch: keep the rest ours
+                held, deadline = self._renew(connection, held, token)
+            if reminder_id not in held:
+                log.warning("reminder %s: claim lost before sending", reminder_id)
+                result.skipped += 1
+                continue
+            held.discard(reminder_id)
+            try:
+                with self._context(decision):
+                    self._deliver(connection, decision, token, result)
+            except sa.exc.DBAPIError:
+                raise
+            except Exception:
+                log.exception("reminder %s: unexpected error; retried after the lease", reminder_id)
+                result.skipped += 1
+
+    def _renew(
+        self, connection: Connection, ids: set[int], token: str
+    ) -> tuple[set[int], datetime]:
+        """Extend the lease of the batch's unsent rows; returns those still ours."""
+        now = self.now()
+        if not ids:
+            return ids, now + self.lease
+        statement = (
+            sa.update(REMINDER)
+            .where(
+                REMINDER.c.id.in_(sorted(ids)),
+                REMINDER.c.claimed_by == token,
+                REMINDER.c.state == ReminderState.CLAIMED,
+            )
+            .values(lease_until=now + self.lease)
+            .returning(REMINDER.c.id)
+        )
+        with connection.begin():
+            kept = {row.id for row in connection.execute(statement)}
+        return kept, now + self.lease
 
     @contextmanager
     def _context(self, delivery: _Delivery) -> Iterator[None]:
@@ -346,7 +491,9 @@ class ReminderDispatcher:
 
     # ------------------------------------------------------------ step 2: re-check
 
-    def _prepare(self, session: Session, reminder_id: int, token: str) -> _Delivery | _Close | None:
+    def _prepare(
+        self, session: Session, reminder_id: int, token: str, batch: _Batch
+    ) -> _Delivery | _Close | None:
         now = self.now()
         row = session.get(Reminder, reminder_id)
         if row is None or row.state != ReminderState.CLAIMED or row.claimed_by != token:
@@ -354,13 +501,20 @@ class ReminderDispatcher:
         if row.lease_until is None or row.lease_until <= now:
             log.warning("reminder %s: lease ran out before it was handled", reminder_id)
             return None
-        facts = self._facts(session, row, now)
-        if row.attempts > self.retry.max_attempts:
-            verdict: _Delivery | _Close = _Close(
-                ReminderState.FAILED, f"gave up: claimed {row.attempts} times without finishing"
-            )
-        else:
-            verdict = self._judge(facts, now)
+        try:
+            facts = self._facts(session, row, batch)
+            if row.attempts > self.retry.max_attempts:
+                verdict: _Delivery | _Close = _Close(
+                    ReminderState.FAILED,
+                    f"gave up: claimed {row.attempts} times without finishing",
+                )
+            else:
+                verdict = self._judge(facts, now)
+        except sa.exc.DBAPIError:
+            raise
+        except Exception:  # a bug in rendering: retried after the lease, failed after max_attempts
+            log.exception("reminder %s: could not be prepared", reminder_id)
+            return None
         if isinstance(verdict, _Close):
             closed = _cas(
                 session,
@@ -387,17 +541,68 @@ class ReminderDispatcher:
                     verdict.reason,
                 )
             return verdict
+        lease_until = now + self.lease
         renewed = _cas(
             session,
             reminder_id,
             token,
             expected=[ReminderState.CLAIMED],
-            values={"lease_until": now + self.lease},
+            values={"lease_until": lease_until},
         )
-        return verdict if renewed else None
+        return replace(verdict, lease_until=lease_until) if renewed else None
 
-    def _facts(self, session: Session, row: Reminder, now: datetime) -> _Facts:
-        facts = _Facts(row=row, payload=dict(row.payload or {}))
+    def _preload(self, session: Session, ids: Sequence[int], now: datetime) -> _Batch:
+        """Load everything a batch needs with one query per table (then `get` hits the map)."""
+        batch = _Batch()
+        rows = list(session.exec(select(Reminder).where(col(Reminder.id).in_(ids))))
+        batch.keep.extend(rows)
+
+        def load(model: Any, wanted: set[int]) -> list[Any]:
+            wanted.discard(0)
+            if not wanted:
+                return []
+            found = list(session.exec(select(model).where(model.id.in_(sorted(wanted)))))
+            batch.keep.extend(found)
+            return found
+
+        loops = load(Loop, {row.loop_id or 0 for row in rows})
+        load(Candidate, {loop.candidate_id for loop in loops})
+        load(InterviewSession, {row.session_id or 0 for row in rows})
+        requests = load(InterviewerRequest, {row.request_id or 0 for row in rows})
+        interviewers = {request.interviewer_id for request in requests}
+        for row in rows:
+            candidate = (row.payload or {}).get("interviewer_id")
+            if isinstance(candidate, int):
+                interviewers.add(candidate)
+        load(Interviewer, interviewers)
+        org = session.exec(select(OrgSettings).order_by(col(OrgSettings.id))).first()
+        batch.org_timezone = org.timezone if org is not None else None
+        # After downtime the 24 h and the 1 h reminder (or both nudges and the escalation) can
+        # all be due at once: only the last of each request's series is acted on.
+        series = {
+            row.request_id for row in rows if row.kind in _SERIES and row.request_id is not None
+        }
+        if series:
+            due = session.exec(
+                select(Reminder.request_id, Reminder.kind, Reminder.due_at).where(
+                    col(Reminder.request_id).in_(sorted(series)),
+                    col(Reminder.kind).in_(list(_SERIES)),
+                    col(Reminder.state).in_(
+                        [ReminderState.PENDING, ReminderState.CLAIMED, ReminderState.SENT]
+                    ),
+                    col(Reminder.due_at) <= now,
+                )
+            )
+            for request_id, kind, due_at in due:
+                if request_id is None:
+                    continue
+                key = (request_id, _SERIES[ReminderKind(kind)])
+                latest = batch.latest_due.get(key)
+                batch.latest_due[key] = due_at if latest is None else max(latest, due_at)
+        return batch
+
+    def _facts(self, session: Session, row: Reminder, batch: _Batch) -> _Facts:
+        facts = _Facts(row=row, payload=dict(row.payload or {}), org_timezone=batch.org_timezone)
         if row.loop_id is not None:
             facts.loop = session.get(Loop, row.loop_id)
         if facts.loop is not None:
@@ -413,22 +618,9 @@ class ReminderDispatcher:
         )
         if isinstance(interviewer_id, int):
             facts.interviewer = session.get(Interviewer, interviewer_id)
-        org = session.exec(select(OrgSettings).order_by(col(OrgSettings.id))).first()
-        facts.org_timezone = org.timezone if org is not None else None
-        if row.kind == ReminderKind.SESSION_REMINDER and row.request_id is not None:
-            # After downtime the 24 h and the 1 h reminder can both be due: send only the last.
-            later = session.exec(
-                select(Reminder.id).where(
-                    Reminder.request_id == row.request_id,
-                    Reminder.kind == ReminderKind.SESSION_REMINDER,
-                    col(Reminder.state).in_(
-                        [ReminderState.PENDING, ReminderState.CLAIMED, ReminderState.SENT]
-                    ),
-                    col(Reminder.due_at) > row.due_at,
-                    col(Reminder.due_at) <= now,
-                )
-            ).first()
-            facts.extra["superseded"] = later is not None
+        if row.kind in _SERIES and row.request_id is not None:
+            latest = batch.latest_due.get((row.request_id, _SERIES[row.kind]))
+            facts.extra["superseded"] = latest is not None and latest > row.due_at
         if row.kind == ReminderKind.LOOP_FINISHED and facts.loop is not None:
             facts.extra["sessions"] = self._loop_sessions(session, facts.loop)
             template = session.exec(
@@ -581,6 +773,8 @@ class ReminderDispatcher:
         if now >= not_after or now >= interview.start:
             return _Close(ReminderState.DROPPED, f"session began at {interview.start.isoformat()}")
         if facts.row.kind == ReminderKind.CONFIRM_NUDGE:
+            if facts.extra.get("superseded"):
+                return _Close(ReminderState.DROPPED, "superseded by a later follow-up also due")
             number = facts.payload.get("nudge")
             message = render.confirm_nudge(
                 short_id=loop.short_id,
@@ -662,7 +856,9 @@ class ReminderDispatcher:
 
     # ------------------------------------------------------------ steps 3 and 4
 
-    def _deliver(self, delivery: _Delivery, token: str, result: TickResult) -> None:
+    def _deliver(
+        self, connection: Connection, delivery: _Delivery, token: str, result: TickResult
+    ) -> None:
         if delivery.replace_request_id is not None and self.handler is not None:
             try:
                 replaced = self.handler.replace_unresponsive(delivery.replace_request_id)
@@ -670,25 +866,30 @@ class ReminderDispatcher:
                 log.exception("replacement of request %s failed", delivery.replace_request_id)
                 replaced = False
             if replaced:
-                self._finish_sent(delivery, token, outcome="replacement_requested")
+                self._finish_sent(connection, delivery, token, outcome="replacement_requested")
+                result.replaced += 1
+                return
+            if not self._still_pending(connection, delivery.replace_request_id):
+                # The handler withdrew the request itself and told the recruiter: no second DM.
+                self._finish_sent(connection, delivery, token, outcome="handled_by_service")
                 result.replaced += 1
                 return
         if not delivery.target:
-            self._finish_failed(delivery, token, NO_SLACK_USER)
+            self._finish_failed(connection, delivery, token, NO_SLACK_USER)
             result.failed += 1
             return
         try:
             self.messenger.send_dm(delivery.target, delivery.message.text, delivery.message.blocks)
         except MessagingError as error:
             if error.permanent:
-                self._finish_failed(delivery, token, error.code)
+                self._finish_failed(connection, delivery, token, error.code)
                 result.failed += 1
-            elif self._finish_retry(delivery, token, error.code):
+            elif self._finish_retry(connection, delivery, token, error.code):
                 result.retried += 1
             else:
                 result.failed += 1
         except Exception as error:  # connection refused, timeouts: urllib errors pass through
-            if self._finish_retry(delivery, token, f"{type(error).__name__}: {error}"):
+            if self._finish_retry(connection, delivery, token, f"{type(error).__name__}: {error}"):
                 result.retried += 1
             else:
                 result.failed += 1
@@ -696,15 +897,23 @@ class ReminderDispatcher:
             outcome = (
                 "recruiter_notified" if delivery.kind == ReminderKind.CONFIRM_ESCALATION else None
             )
-            self._finish_sent(delivery, token, outcome=outcome)
+            self._finish_sent(connection, delivery, token, outcome=outcome)
             result.sent += 1
 
-    def _finish_sent(self, delivery: _Delivery, token: str, *, outcome: str | None) -> None:
+    @staticmethod
+    def _still_pending(connection: Connection, request_id: int) -> bool:
+        with _unit(connection) as session:
+            request = session.get(InterviewerRequest, request_id)
+            return request is not None and request.state == RequestState.PENDING
+
+    def _finish_sent(
+        self, connection: Connection, delivery: _Delivery, token: str, *, outcome: str | None
+    ) -> None:
         now = self.now()
         values: dict[str, Any] = {"state": ReminderState.SENT, "sent_at": now, "lease_until": None}
         if outcome is not None:
             values["payload"] = {**delivery.payload, "outcome": outcome}
-        with session_scope(self.engine) as session:
+        with _unit(connection) as session:
             # A row cancelled while its message was on the way is still recorded as sent.
             won = _cas(
                 session,
@@ -727,23 +936,13 @@ class ReminderDispatcher:
                         .where(REQUEST.c.id == delivery.request_id, REQUEST.c.nudges_sent < number)
                         .values(nudges_sent=number)
                     )
-            if (
-                delivery.kind == ReminderKind.LOOP_FINISHED
-                and delivery.loop_id is not None
-                and compare_and_set(
-                    Loop,
-                    delivery.loop_id,
-                    session=session,
-                    expected=[LoopState.BOOKED],
-                    values={"state": LoopState.COMPLETED, "updated_at": now},
-                )
-            ):
-                audit("loop_completed", session=session, actor="system", loop_id=delivery.loop_id)
         log.info("reminder %s (%s) sent", delivery.reminder_id, outcome or delivery.kind.value)
 
-    def _finish_failed(self, delivery: _Delivery, token: str, code: str) -> None:
+    def _finish_failed(
+        self, connection: Connection, delivery: _Delivery, token: str, code: str
+    ) -> None:
         now = self.now()
-        with session_scope(self.engine) as session:
+        with _unit(connection) as session:
             won = _cas(
                 session,
                 delivery.reminder_id,
@@ -794,15 +993,17 @@ class ReminderDispatcher:
             "; recruiter will be told" if delivery.recruiter else "",
         )
 
-    def _finish_retry(self, delivery: _Delivery, token: str, error: str) -> bool:
+    def _finish_retry(
+        self, connection: Connection, delivery: _Delivery, token: str, error: str
+    ) -> bool:
         """Put the row back for a later attempt; False (and failed) once attempts are used up."""
         if delivery.attempts >= self.retry.max_attempts:
             self._finish_failed(
-                delivery, token, f"gave up after {delivery.attempts} attempts: {error}"
+                connection, delivery, token, f"gave up after {delivery.attempts} attempts: {error}"
             )
             return False
         delay = self.retry.delay(delivery.attempts)
-        with session_scope(self.engine) as session:
+        with _unit(connection) as session:
             _cas(
                 session,
                 delivery.reminder_id,

@@ -118,31 +118,37 @@ def unreachable_key(reminder_id: int) -> str:
     return f"unreachable:{reminder_id}"
 
 
-def write_reminder(planned: PlannedReminder, *, session: Session, now: datetime) -> bool:
-    """Insert one reminder unless its key exists; a *cancelled* row with the key is revived.
-
-    Returns True if a row was written. Rows that were sent, dropped or failed are never touched.
+def write_reminders(planned: Sequence[PlannedReminder], *, session: Session, now: datetime) -> int:
+    """Insert reminders whose key does not exist yet, in one statement; a *cancelled* row with
+    the key is revived with the new values. Rows that were sent, dropped or failed, and open
+    ones, are never touched. Returns the number of rows inserted or revived.
     """
-    values: dict[str, Any] = {
-        "kind": planned.kind,
-        "dedupe_key": planned.key,
-        "due_at": planned.due_at,
-        "not_after": planned.not_after,
-        "target_slack_id": planned.target_slack_id,
-        "loop_id": planned.loop_id,
-        "session_id": planned.session_id,
-        "request_id": planned.request_id,
-        "payload": planned.payload,
-        "state": ReminderState.PENDING,
-        "attempts": 0,
-        "created_at": now,
-    }
+    unique = list({item.key: item for item in planned}.values())
+    if not unique:
+        return 0
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": item.kind,
+            "dedupe_key": item.key,
+            "due_at": item.due_at,
+            "not_after": item.not_after,
+            "target_slack_id": item.target_slack_id,
+            "loop_id": item.loop_id,
+            "session_id": item.session_id,
+            "request_id": item.request_id,
+            "payload": item.payload,
+            "state": ReminderState.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for item in unique
+    ]
     dialect = session.get_bind().dialect.name
     statement: Any
     if dialect == "postgresql":
-        statement = postgresql.insert(REMINDER).values(**values)
+        statement = postgresql.insert(REMINDER).values(rows)
     elif dialect == "sqlite":
-        statement = sqlite.insert(REMINDER).values(**values)
+        statement = sqlite.insert(REMINDER).values(rows)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"unsupported database dialect {dialect!r}")
     revive = {
@@ -155,7 +161,12 @@ def write_reminder(planned: PlannedReminder, *, session: Session, now: datetime)
         set_=revive,
         where=REMINDER.c.state == ReminderState.CANCELLED,
     ).returning(REMINDER.c.id)
-    return session.execute(statement).first() is not None
+    return len(session.execute(statement).all())
+
+
+def write_reminder(planned: PlannedReminder, *, session: Session, now: datetime) -> bool:
+    """`write_reminders` for one reminder; True if it was written."""
+    return write_reminders([planned], session=session, now=now) == 1
 
 
 def cancel_reminders(
@@ -318,10 +329,9 @@ def plan_session_reminders(
         keep_keys=[item.key for item in wanted],
         reason="loop changed" if loop.state != LoopState.CANCELLED else "loop cancelled",
     )
-    written = skipped = 0
+    future = [item for item in wanted if item.due_at >= now]
     for item in wanted:
         if item.due_at < now:
-            skipped += 1
             log.info(
                 "not planning %s %s: due %s had already passed",
                 item.kind.value,
@@ -329,9 +339,8 @@ def plan_session_reminders(
                 item.due_at.isoformat(),
                 extra={"loop": loop.short_id},
             )
-            continue
-        written += write_reminder(item, session=session, now=now)
-    return PlanResult(written=written, skipped_past=skipped, cancelled=cancelled)
+    written = write_reminders(future, session=session, now=now)
+    return PlanResult(written=written, skipped_past=len(wanted) - len(future), cancelled=cancelled)
 
 
 def plan_confirm_nudges(
@@ -397,8 +406,7 @@ def plan_confirm_nudges(
             payload={**common, "step": STEP_UNANSWERED, "nudges": len(steps)},
         )
     )
-    written = sum(write_reminder(item, session=session, now=now) for item in steps)
-    return PlanResult(written=written)
+    return PlanResult(written=write_reminders(steps, session=session, now=now))
 
 
 def cancel_request_follow_ups(request_id: int, *, session: Session, reason: str) -> int:

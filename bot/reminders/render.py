@@ -187,9 +187,11 @@ def session_reminder(
     sections = [headline, "\n".join(details)]
     if prep and prep.strip():
         sections.append(f"*Prep notes*\n{escape(_plain_clip(prep, PREP_LIMIT))}")
-    text = f"Reminder: {stage_title} with {candidate_name}, {when} (loop {loop_tag(short_id)})" + (
-        f" {meet_link}" if meet_link else ""
+    text = (
+        f"Reminder: {stage_title} with {candidate_name}{soon} — {when} (loop {loop_tag(short_id)})"
     )
+    if meet_link:
+        text += f" {meet_link}"
     return _message(text, *sections, context=f"Loop {loop_tag(short_id)}")
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
@@ -87,6 +88,11 @@ def start_reminder_scheduler(
     )
     scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
     add_dispatch_job(scheduler, dispatcher, interval_seconds=interval_seconds, on_tick=on_tick)
+
+    def on_shutdown(_event: object) -> None:
+        dispatcher.close()
+
+    scheduler.add_listener(on_shutdown, EVENT_SCHEDULER_SHUTDOWN)
     scheduler.start()
     log.info(
         "reminder scheduler started as %s: every %ss; offsets %s; nudge after %s",

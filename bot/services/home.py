@@ -13,7 +13,7 @@ from bot.services.context import Services
 from bot.services.directory import interviewer_by_slack_id, is_recruiter, org_view
 from bot.services.loops import status
 from bot.services.read import bundle
-from storage.engine import session_scope
+from storage.engine import read_scope
 from storage.models import InterviewerRequest, InterviewSession, Loop, RequestState
 
 MAX_ITEMS = 15
@@ -23,7 +23,7 @@ def home_for(services: Services, user_id: str) -> dict[str, Any]:
     now = services.clock()
     upcoming: list[RequestView] = []
     pending: list[RequestView] = []
-    with session_scope(services.engine) as session:
+    with read_scope(services.engine) as session:
         zone = org_view(session=session).timezone
         person = interviewer_by_slack_id(user_id, session=session)
         if person is not None:

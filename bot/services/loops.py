@@ -24,7 +24,7 @@ from bot.services.planning import held_intervals
 from bot.services.proposals import UserFacingError, replan
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
 from bot.services.views import ProposalView, clock_label, day_label
-from storage.engine import session_scope
+from storage.engine import read_scope, session_scope
 from storage.models import (
     Candidate,
     InterviewerRequest,
@@ -60,7 +60,7 @@ def _status(found: LoopBundle, zone: str) -> LoopStatus:
 
 def status(services: Services, query: str | None, user_id: str) -> tuple[str, list[LoopStatus]]:
     """Loops by id, by candidate email, or (no query) the asker's open loops."""
-    with session_scope(services.engine) as session:
+    with read_scope(services.engine) as session:
         zone = org_view(session=session).timezone
         if query and "@" in query:
             candidate = session.exec(
@@ -226,7 +226,7 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
 
 
 def templates(services: Services) -> list[tuple[str, str, list[str]]]:
-    with session_scope(services.engine) as session:
+    with read_scope(services.engine) as session:
         return [
             (
                 template.key,
@@ -244,7 +244,7 @@ def templates(services: Services) -> list[tuple[str, str, list[str]]]:
 def pool_load(services: Services) -> list[tuple[str, list[str]]]:
     """Each pool's members with interviews held this ISO week (their own zone) and cap."""
     now = services.clock()
-    with session_scope(services.engine) as session:
+    with read_scope(services.engine) as session:
         org = org_view(session=session)
         result = []
         for name, members in pools(session=session).items():

@@ -101,25 +101,31 @@ def test_reschedule_withdraws_and_proposes_again(harness: Harness) -> None:
     assert harness.loops()[0].state is LoopState.PENDING
 
 
+def reply(harness: Harness, text: str, user: str = RECRUITER) -> str:
+    """What the user sees: the ack (empty here) plus the ephemeral reply via response_url."""
+    response = harness.command(text, user=user)
+    assert response.status == 200
+    last = harness.slack.responses()[-1]
+    assert last["response_type"] == "ephemeral"
+    return str(last.get("text", "")) + str(last.get("blocks", ""))
+
+
 def test_status_by_email_and_by_id(harness: Harness) -> None:
     short_id = harness.book_first_option()
-    by_email = harness.command("status ada@cand.example")
-    assert short_id in by_email.body and "pending" in by_email.body
-    by_id = harness.command(f"status {short_id.lower()}")
-    assert "Code review" in by_id.body
-    missing = harness.command("status LZZZZ")
-    assert "No loop `LZZZZ`" in missing.body
-    mine = harness.command("status")
-    assert short_id in mine.body
+    by_email = reply(harness, "status ada@cand.example")
+    assert short_id in by_email and "pending" in by_email
+    assert "Code review" in reply(harness, f"status {short_id.lower()}")
+    assert "No loop `LZZZZ`" in reply(harness, "status LZZZZ")
+    assert short_id in reply(harness, "status")
 
 
 def test_templates_and_pools(harness: Harness) -> None:
-    templates = harness.command("templates", user="U01ANA")
-    assert "backend-swe" in templates.body and "Design discussion" in templates.body
+    templates = reply(harness, "templates", user="U01ANA")
+    assert "backend-swe" in templates and "Design discussion" in templates
     harness.book_first_option()
-    pools = harness.command("pools", user="U01ANA")
-    assert "design-discussion" in pools.body and "/10" in pools.body
-    assert "1/10" in pools.body
+    pools = reply(harness, "pools", user="U01ANA")
+    assert "design-discussion" in pools and "/10" in pools
+    assert "1/10" in pools
 
 
 def test_directory_resolves_missing_slack_ids_by_email(harness: Harness) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.ids import ActionId, action_pattern
+from bot.listeners.delivery import submit_once
 from bot.listeners.events.app_home import publish_home
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
@@ -27,7 +28,9 @@ def register(app: App, services: Services) -> None:
             ack()
             user = str(body.get("user", {}).get("id", ""))
             from_home = body.get("container", {}).get("type") == "view"
-            services.work.submit(
+            submit_once(
+                services,
+                body,
                 run_answer,
                 services,
                 answer,

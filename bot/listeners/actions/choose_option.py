@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.blocks.proposals import proposals_message
 from bot.ids import ActionId, action_pattern
+from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services.asks import notify, send_requests
@@ -26,7 +27,7 @@ def register(app: App, services: Services) -> None:
         ack()
         user = str(body.get("user", {}).get("id", ""))
         value = str(action.get("value", ""))
-        services.work.submit(run_choose, services, value, user, respond)
+        submit_once(services, body, run_choose, services, value, user, respond)
 
 
 def run_choose(services: Services, value: str, user: str, respond: Respond) -> None:

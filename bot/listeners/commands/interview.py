@@ -23,13 +23,14 @@ from bot.grammar import (
     UsageError,
     parse_command,
 )
+from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services import loops
 from bot.services.context import Services
 from bot.services.directory import active_templates, is_recruiter, org_view
 from bot.services.proposals import ScheduleInput, UserFacingError, propose
-from storage.engine import session_scope
+from storage.engine import read_scope
 
 log = logging.getLogger(__name__)
 RECRUITERS_ONLY = "Only recruiters can {what}. Nothing changed."
@@ -51,6 +52,7 @@ def handle(
     client: WebClient,
     user: str,
 ) -> None:
+    """Ack within milliseconds: only parsing and one read-only look-up happen before it."""
     try:
         command = parse_command(str(body.get("text", "")))
     except UsageError as error:
@@ -59,9 +61,13 @@ def handle(
     if isinstance(command, Help):
         ack(response_type="ephemeral", text=HELP)
         return
-    with session_scope(services.engine) as session:
+    if isinstance(command, Templates | Pools | Status):
+        ack()
+        submit_once(services, body, run_read, services, command, user, respond)
+        return
+    with read_scope(services.engine) as session:
         recruiter = is_recruiter(user, session=session)
-    if isinstance(command, OpenScheduleForm | Schedule | Cancel | Reschedule) and not recruiter:
+    if not recruiter:
         verb = {
             OpenScheduleForm: "schedule",
             Schedule: "schedule",
@@ -72,7 +78,7 @@ def handle(
         return
     if isinstance(command, OpenScheduleForm):
         ack()
-        with session_scope(services.engine) as session:
+        with read_scope(services.engine) as session:
             zone = org_view(session=session).timezone
             choices = [(t.key, t.title) for t, _ in active_templates(session=session)]
         client.views_open(trigger_id=body["trigger_id"], view=schedule_modal(choices, zone))
@@ -92,35 +98,39 @@ def handle(
             date_from=command.date_from,
             date_to=command.date_to,
         )
-        services.work.submit(run_schedule, services, spec, respond)
-        return
-    if isinstance(command, Templates):
-        text, blocks = templates_message(loops.templates(services))
-        ack(response_type="ephemeral", text=text, blocks=blocks)
-        return
-    if isinstance(command, Pools):
-        text, blocks = pools_message(loops.pool_load(services))
-        ack(response_type="ephemeral", text=text, blocks=blocks)
-        return
-    if isinstance(command, Status):
-        try:
-            title, found = loops.status(services, command.query, user)
-        except UserFacingError as error:
-            ack(response_type="ephemeral", text=str(error))
-            return
-        text, blocks = status_message(title, found)
-        ack(response_type="ephemeral", text=text, blocks=blocks)
+        submit_once(services, body, run_schedule, services, spec, respond)
         return
     if isinstance(command, Cancel):
         ack(response_type="ephemeral", text=f"Cancelling loop `{command.loop_id}`…")
-        services.work.submit(run_cancel, services, command, user, respond)
+        submit_once(services, body, run_cancel, services, command, user, respond)
         return
-    if isinstance(command, Reschedule):
-        ack(
-            response_type="ephemeral",
-            text=f"Rescheduling loop `{command.loop_id}`; fresh options will arrive in a DM.",
-        )
-        services.work.submit(run_reschedule, services, command, user, respond)
+    ack(
+        response_type="ephemeral",
+        text=f"Rescheduling loop `{command.loop_id}`; fresh options will arrive in a DM.",
+    )
+    submit_once(services, body, run_reschedule, services, command, user, respond)
+
+
+def run_read(
+    services: Services, command: Templates | Pools | Status, user: str, respond: Respond
+) -> None:
+    """The read-only commands, answered through the response URL (ephemeral)."""
+    with log_context(user=user):
+        try:
+            if isinstance(command, Templates):
+                text, blocks = templates_message(loops.templates(services))
+            elif isinstance(command, Pools):
+                text, blocks = pools_message(loops.pool_load(services))
+            else:
+                title, found = loops.status(services, command.query, user)
+                text, blocks = status_message(title, found)
+        except UserFacingError as error:
+            respond(response_type="ephemeral", replace_original=False, text=str(error))
+            return
+        except Exception:
+            report_failure(respond, "answering your command")
+            raise
+        respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
 
 
 def run_schedule(services: Services, spec: ScheduleInput, respond: Respond) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.listeners.delivery import submit_once
 from bot.ports import MessagingError
 from bot.services.context import Services
 from bot.services.home import home_for
@@ -16,10 +17,10 @@ log = logging.getLogger(__name__)
 
 def register(app: App, services: Services) -> None:
     @app.event("app_home_opened")
-    def opened(event: dict[str, Any]) -> None:
+    def opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        services.work.submit(publish_home, services, str(event.get("user", "")))
+        submit_once(services, body, publish_home, services, str(event.get("user", "")))
 
 
 def publish_home(services: Services, user_id: str) -> None:

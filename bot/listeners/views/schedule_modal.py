@@ -10,12 +10,13 @@ from slack_bolt import Ack, App
 from bot.blocks.modal import ScheduleForm, parse_schedule_form
 from bot.blocks.proposals import proposals_message
 from bot.ids import BlockId, CallbackId
+from bot.listeners.delivery import submit_once
 from bot.logging_setup import log_context
 from bot.services.asks import notify
 from bot.services.context import Services
 from bot.services.directory import find_template, is_recruiter
 from bot.services.proposals import ScheduleInput, UserFacingError, propose
-from storage.engine import session_scope
+from storage.engine import read_scope
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def register(app: App, services: Services) -> None:
         user = str(body.get("user", {}).get("id", ""))
         form = parse_schedule_form(view.get("state", {}).get("values", {}))
         if isinstance(form, ScheduleForm):
-            with session_scope(services.engine) as session:
+            with read_scope(services.engine) as session:
                 if not is_recruiter(user, session=session):
                     ack(
                         response_action="errors",
@@ -54,7 +55,7 @@ def register(app: App, services: Services) -> None:
             availability=form.availability,
             notes=form.notes,
         )
-        services.work.submit(run_form, services, spec)
+        submit_once(services, body, run_form, services, spec)
 
 
 def run_form(services: Services, spec: ScheduleInput) -> None:
