@@ -22,12 +22,15 @@ FALLBACK_TEXT_MAX = 3000
 
 
 def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, never splitting a surrogate pair or an escape like `&amp;`."""
+    """At most `limit` characters (with an ellipsis), never splitting a `<link>` or `&entity;`."""
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
     amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:] and len(cut) - amp <= 6:
+    if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     return cut + "…"
 

@@ -351,9 +351,10 @@ class ReminderDispatcher:
         """Claim and handle everything due now, in batches; returns what happened.
 
         Each step is its own short transaction on the dispatcher's connection, which is kept
-        between ticks: with SQLite (no pool) that saves a connect, four pragmas and a WAL
-        checkpoint per transaction. Any database error drops the connection; the next tick opens
-        a new one, and rows claimed meanwhile come back when their lease runs out.
+        between ticks (an idle tick is then two statements, no pool checkout or pre-ping). Every
+        transaction on it still starts with SQLite's `BEGIN IMMEDIATE` (the engine's default for
+        writers). Any database error drops the connection; the next tick opens a new one, and
+        rows claimed meanwhile come back when their lease runs out.
         """
         result = TickResult()
         token = f"{self.worker_id}#{secrets.token_hex(4)}"
@@ -784,6 +785,7 @@ class ReminderDispatcher:
                 end=interview.end,
                 timezone=facts.interviewer_zone,
                 nudge_number=number if isinstance(number, int) else 1,
+                request_id=request.id,
             )
             return self._to_interviewer(facts, message, f"a request to confirm {interview.title}")
         if facts.payload.get("step", STEP_UNANSWERED) != STEP_UNANSWERED:

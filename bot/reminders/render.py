@@ -14,6 +14,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.blocks.common import actions, button, escape
+from bot.blocks.common import clip as clip_text
+from bot.ids import ActionId, with_suffix
+
 SECTION_LIMIT = 3000  # Block Kit: section text
 PREP_LIMIT = 1500  # prep notes are cut earlier so the rest of the reminder always fits
 ELLIPSIS = "…"
@@ -99,23 +103,8 @@ def format_lead(lead: timedelta) -> str:
     return " ".join(parts)
 
 
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    """Cut `text` to at most `limit` characters without splitting a `<link>` or `&entity;`."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - len(ELLIPSIS)]
-    opened = cut.rfind("<")
-    if opened > cut.rfind(">"):
-        cut = cut[:opened]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + ELLIPSIS
+    return clip_text(text, limit)
 
 
 def _plain_clip(text: str, limit: int) -> str:
@@ -204,18 +193,32 @@ def confirm_nudge(
     end: datetime,
     timezone: str | None,
     nudge_number: int,
+    request_id: int | None = None,
 ) -> Message:
-    """Ask an interviewer again to answer a pending request to take a session."""
+    """Ask an interviewer again to answer a pending request, with working answer buttons."""
     when = format_time_range(start, end, timezone)
     again = "still " if nudge_number > 1 else ""
     what = _what(candidate_name, stage_title)
     headline = f":wave: I'm {again}waiting for your answer: can you take {what} on {when}?"
-    ask = "Please use *Confirm* or *Decline* on my earlier message so the loop can be booked."
+    ask = "Please answer so the loop can be booked."
     text = (
         f"Please answer: can you take {stage_title} with {candidate_name} on {when}? "
         f"(loop {loop_tag(short_id)})"
     )
-    return _message(text, headline, ask, context=f"Loop {loop_tag(short_id)}")
+    message = _message(text, headline, ask, context=f"Loop {loop_tag(short_id)}")
+    if request_id is not None:
+        value = str(request_id)
+        message.blocks.insert(
+            2,
+            actions(
+                [
+                    button("Confirm", with_suffix(ActionId.CONFIRM_SLOT, value), value, "primary"),
+                    button("Decline", with_suffix(ActionId.DECLINE_SLOT, value), value, "danger"),
+                ],
+                block_id=f"nudge:{value}",
+            ),
+        )
+    return message
 
 
 def unanswered_escalation(

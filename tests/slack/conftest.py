@@ -96,6 +96,16 @@ def org_data() -> dict[str, Any]:
     }
 
 
+class Clock:
+    """A controllable clock: services read it; tests move it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @dataclass
 class Harness:
     app: App
@@ -104,6 +114,7 @@ class Harness:
     calendar: FakeCalendar
     requests: RequestFactory
     engine: Engine
+    clock: Clock
 
     def send(self, signed: tuple[str, dict[str, str]]) -> BoltResponse:
         response = self.app.dispatch(to_bolt_request(*signed))
@@ -196,6 +207,7 @@ def harness(
     with session_scope(engine) as session:
         sync_org(parse_org(org_data()), session=session)
     client = make_web_client(fake_slack.bot_token, fake_slack.url)
+    clock = Clock(NOW)
     google = GoogleCalendar.from_settings(
         settings, retry=RetryPolicy(max_attempts=3, initial_backoff=0.01, deadline=5)
     )
@@ -204,11 +216,11 @@ def harness(
         engine=engine,
         messenger=SlackMessenger(client),
         calendar=google,
-        clock=lambda: NOW,
+        clock=clock,
     )
     app = build_app(services, client=client, signing_secret=slack_signing_secret)
     try:
-        yield Harness(app, services, fake_slack, calendar, slack_requests, engine)
+        yield Harness(app, services, fake_slack, calendar, slack_requests, engine, clock)
     finally:
         services.listeners.wait_idle()
         services.work.wait_idle()
