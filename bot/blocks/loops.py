@@ -61,7 +61,7 @@ def booked_summary(
         ),
         context(f"Times in the candidate's zone ({zone})."),
     ]
-    return fallback(f"Loop {loop_id} booked for {candidate}"), blocks
+    return fallback(f"Loop `{loop_id}` booked for {candidate}"), blocks
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[B
             )
         )
     blocks = fit_message(blocks, "More loops were left out; ask for one loop id to see it.")
-    text = "; ".join(f"{loop.loop_id} {loop.state}" for loop in loops)
+    text = "; ".join(f"`{loop.loop_id}` {loop.state}" for loop in loops)
     return fallback(f"{title}: {text}"), blocks
 
 

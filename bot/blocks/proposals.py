@@ -100,7 +100,7 @@ def chosen_message(view: ProposalView, chosen: int, by_user: str) -> tuple[str, 
         blocks.append(
             section(f"Loop `{view.loop_id}`: option {chosen + 1} chosen by <@{by_user}>.")
         )
-        return fallback(f"Loop {view.loop_id}: option chosen"), blocks
+        return fallback(f"Loop `{view.loop_id}`: option chosen"), blocks
     blocks.append(
         section(
             f":white_check_mark: Loop `{view.loop_id}`: option {chosen + 1} chosen by "
@@ -108,4 +108,4 @@ def chosen_message(view: ProposalView, chosen: int, by_user: str) -> tuple[str, 
             f"asking the interviewers now.\n{option_lines(option, view.candidate_timezone)}"
         )
     )
-    return fallback(f"Loop {view.loop_id}: option {chosen + 1} chosen"), blocks
+    return fallback(f"Loop `{view.loop_id}`: option {chosen + 1} chosen"), blocks

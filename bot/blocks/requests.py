@@ -86,4 +86,5 @@ def answered_message(view: RequestView, outcome: str) -> tuple[str, list[Block]]
             else "No action needed."
         ),
     ]
-    return fallback(f"{outcome}: {view.stage_title} with {view.candidate} ({view.loop_id})"), blocks
+    text = f"{outcome}: {view.stage_title} with {view.candidate} (loop `{view.loop_id}`)"
+    return fallback(text), blocks

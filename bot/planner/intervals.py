@@ -32,8 +32,8 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 def widen(intervals: Iterable[Interval], by: int) -> list[Interval]:
-    """Extend every interval by `by` on both sides and merge the result."""
-    return merge((start - by, end + by) for start, end in intervals)
+    """Extend every non-empty interval by `by` on both sides and merge the result."""
+    return merge((start - by, end + by) for start, end in intervals if end > start)
 
 
 def subtract(base: list[Interval], cut: list[Interval]) -> list[Interval]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from math import gcd
 
-from bot.planner.intervals import Interval, merge, subtract, widen
+from bot.planner.intervals import Interval, intersect, merge, subtract, widen
 from bot.planner.model import Interviewer, PlanRequest, Stage
 from bot.planner.wallclock import Clocks, ZoneClock, week_hours_to_utc
 
@@ -222,9 +222,16 @@ def _load(interviewer: Interviewer, clock: ZoneClock, low: int, high: int) -> Lo
 
 
 def _capped_starts(
-    interviewer: Interviewer, clock: ZoneClock, load: Load, timeline: Timeline
+    interviewer: Interviewer,
+    clock: ZoneClock,
+    load: Load,
+    timeline: Timeline,
+    day_masks: dict[tuple[str, date], int],
 ) -> int:
-    """Positions where a session would break the interviewer's day or week cap."""
+    """Positions where a session would break the interviewer's day or week cap.
+
+    `day_masks` memoises the positions of each (zone, local date): interviewers share zones.
+    """
     capped: set[date] = set()
     if interviewer.max_per_day is not None:
         capped.update(
@@ -237,12 +244,18 @@ def _capped_starts(
                 capped.update(monday + timedelta(days=offset) for offset in range(7))
     bits = 0
     one_day = timedelta(days=1)
+    zone = clock.zone.key
     for day in capped:
-        bits |= timeline.starts_between(clock.day_start(day), clock.day_start(day + one_day))
+        mask = day_masks.get((zone, day))
+        if mask is None:
+            start, end = clock.day_start(day), clock.day_start(day + one_day)
+            mask = timeline.starts_between(start, end)
+            day_masks[(zone, day)] = mask
+        bits |= mask
     return bits
 
 
-def _at_least(bitsets: list[int], needed: int) -> int:
+def at_least(bitsets: list[int], needed: int) -> int:
     """Positions set in at least `needed` of the bitsets (a counting network, needed is small)."""
     if needed == 1:
         result = 0
@@ -293,7 +306,11 @@ def build(
     pool_stages: dict[str, list[int]] = {}
     for index, stage in enumerate(stages):
         pool_stages.setdefault(stage.pool, []).append(index)
-    working_cache: dict[tuple[str, object], list[Interval]] = {}
+    # Working hours intersected with the candidate's time, per (zone, hours): a session fits an
+    # interviewer and the candidate exactly when it lies inside one interval of
+    # (working hours & candidate time) - (busy time widened by the buffer).
+    shared_time: dict[tuple[str, object], list[Interval]] = {}
+    day_masks: dict[tuple[str, date], int] = {}
 
     for person, interviewer in enumerate(request.interviewers):
         wanted = sorted({i for pool in interviewer.pools for i in pool_stages.get(pool, ())})
@@ -305,29 +322,33 @@ def build(
         if relax.caps and 0 in (interviewer.max_per_day, interviewer.max_per_week):
             continue
         key = (interviewer.zone.key, interviewer.working_hours)
-        working = working_cache.get(key)
-        if working is None:
+        usable = shared_time.get(key)
+        if usable is None:
             first, last = _local_range(clock, low, high)
             working = merge(week_hours_to_utc(clock, interviewer.working_hours, first, last))
-            working_cache[key] = working
+            usable = intersect(working, candidate_time)
+            shared_time[key] = usable
+        if not usable:
+            continue
         blocked: list[Interval] = []
         if relax.busy:
             for span in (*interviewer.busy, *interviewer.booked):
                 if span.end + buffer > low and span.start - buffer < high:
                     blocked.append((span.start, span.end))
-        free = subtract(working, widen(blocked, buffer)) if blocked else working
-        excluded = _capped_starts(interviewer, clock, load, timeline) if relax.caps else 0
+        free = subtract(usable, widen(blocked, buffer)) if blocked else usable
+        excluded = (
+            _capped_starts(interviewer, clock, load, timeline, day_masks) if relax.caps else 0
+        )
         by_duration: dict[int, int] = {}
         for index in wanted:
             duration = durations[index]
-            starts = by_duration.get(duration)
-            if starts is None:
-                starts = timeline.starts_within(free, duration) & ~excluded
-                by_duration[duration] = starts
-            bits = starts & plans[index].candidate_bits
+            bits = by_duration.get(duration)
+            if bits is None:
+                bits = timeline.starts_within(free, duration) & ~excluded
+                by_duration[duration] = bits
             if bits:
                 plans[index].members.append(Member(person, bits))
 
     for plan in plans:
-        plan.feasible = _at_least([m.bits for m in plan.members], plan.stage.interviewers)
+        plan.feasible = at_least([m.bits for m in plan.members], plan.stage.interviewers)
     return problem

@@ -201,22 +201,30 @@ class Ranker:
 
         earliest = add(first)
         add(first, earliest.people)
+        mask_of = timeline.date_masks.__getitem__
+        # One loop per date (the earliest there), then later loops on those dates, round by
+        # round, until there are twice as many proposals as options (or no more loops).
         total = sum(plan.duration for plan in problem.stages)
         gap = -(-total // timeline.resolution)
-        dates_found = 0
+        wanted = 2 * max_options
+        cursors: list[tuple[int, Placed]] = []
         for index in range(earliest.date_index, len(timeline.dates)):
-            if dates_found >= max_options + 2:
+            if len(cursors) >= max_options + 2:
                 break
-            mask = timeline.date_masks[index]
-            found = first if index == earliest.date_index else searcher.find(mask)
-            if found is None:
-                continue
-            dates_found += 1
-            add(found)
-            if dates_found <= max_options:
-                later = searcher.find(mask & (-1 << (found[0][1] + gap)))
+            found = first if index == earliest.date_index else searcher.find(mask_of(index))
+            if found is not None:
+                add(found)
+                cursors.append((index, found))
+        while cursors and len(proposals) < wanted:
+            advanced: list[tuple[int, Placed]] = []
+            for index, previous in cursors:
+                if len(proposals) >= wanted:
+                    break
+                later = searcher.find(mask_of(index) & (-1 << (previous[0][1] + gap)))
                 if later is not None:
                     add(later)
+                    advanced.append((index, later))
+            cursors = advanced
 
         least = min(proposal.load for proposal in proposals.values())
         ranked = [

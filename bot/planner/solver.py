@@ -27,7 +27,7 @@ import heapq
 from bisect import bisect_right
 from collections.abc import Iterator
 
-from bot.planner.problem import Problem, iter_bits, lowest_bit
+from bot.planner.problem import Problem, at_least, iter_bits, lowest_bit
 
 Placed = tuple[tuple[int, int], ...]
 """A loop's times: `(stage index, start position)` pairs in chronological order."""
@@ -49,6 +49,12 @@ def _bits_ascending(bits: int) -> Iterator[int]:
         low = bits & -bits
         yield low.bit_length() - 1
         bits ^= low
+
+
+def _tagged(bits: int, tag: int) -> Iterator[tuple[int, int]]:
+    """`(position, tag)` for each set bit, ascending (a function, so `tag` binds early)."""
+    for position in _bits_ascending(bits):
+        yield position, tag
 
 
 def match(slots: list[list[int]]) -> dict[int, int] | None:
@@ -98,6 +104,9 @@ class Searcher:
         self._reach: dict[tuple[int, int], int] = {}
         self._eligible: dict[tuple[int, int], list[int]] = {}
         self._later: dict[tuple[int, int], list[int]] = {}
+        self._failed: set[tuple[object, ...]] = set()
+        self._failed_from: dict[tuple[object, ...], int] = {}
+        self._set_ids: dict[frozenset[int], int] = {}
         seen: set[int] = set()
         shared = False
         for plan in problem.stages:
@@ -198,30 +207,78 @@ class Searcher:
         return self.problem.timeline.date_masks[self.date_index_of(position)]
 
     def _extend(self, stage: int, rest: int, position: int, placed: Placed) -> Placed | None:
-        if self.pools_overlap and not self._matchable(placed, rest, position):
+        if not self.pools_overlap:
+            return self._explore(stage, rest, position, placed)
+        # What lies below a node depends on the earlier stages only through who could staff
+        # them, so a failure is remembered under the earlier stages' eligible sets.  Without
+        # same_day a later start only narrows what may follow, so a failure at a start also
+        # rules out every later start with the same eligible set.
+        others = tuple(sorted(self._group(s, at) for s, at in placed[:-1]))
+        key = (stage, rest, position, others)
+        monotone = (stage, rest, self._group(stage, position), others)
+        if key in self._failed:
             return None
+        if not self.same_day and self._failed_from.get(monotone, position + 1) <= position:
+            return None
+        found = None
+        if self._matchable(placed, rest, position):
+            found = self._explore(stage, rest, position, placed)
+        if found is None:
+            self._failed.add(key)
+            if not self.same_day:
+                self._failed_from[monotone] = min(
+                    position, self._failed_from.get(monotone, position)
+                )
+        return found
+
+    def _group(self, stage: int, position: int) -> tuple[int, int]:
+        """(panel size, id of the eligible set) of a placed session, for memo keys."""
+        people = frozenset(self.eligible(stage, position))
+        ident = self._set_ids.setdefault(people, len(self._set_ids))
+        return self.problem.stages[stage].stage.interviewers, ident
+
+    def _explore(self, stage: int, rest: int, position: int, placed: Placed) -> Placed | None:
         if not rest:
             return placed
         window = self._window(stage, position)
-        followers = self.next_stages(stage, rest)
-        streams = [
-            ((candidate, following) for candidate in _bits_ascending(bits))
-            for following in followers
-            if (bits := self.reach(following, rest ^ (1 << following)) & window)
-        ]
-        if not streams:
-            return None
-        ordered = streams[0] if len(streams) == 1 else heapq.merge(*streams)
-        for candidate, following in ordered:
-            found = self._extend(
-                following,
-                rest ^ (1 << following),
-                candidate,
-                (*placed, (following, candidate)),
-            )
-            if found is not None:
-                return found
-        return None
+        candidates = {
+            following: self.reach(following, rest ^ (1 << following)) & window
+            for following in self.next_stages(stage, rest)
+        }
+        filtered = not self.pools_overlap
+        tried = (-1, -1)
+        while True:
+            streams = [_tagged(bits, following) for following, bits in candidates.items() if bits]
+            if not streams:
+                return None
+            ordered = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+            for candidate, following in ordered:
+                if (candidate, following) <= tried:
+                    continue
+                found = self._extend(
+                    following,
+                    rest ^ (1 << following),
+                    candidate,
+                    (*placed, (following, candidate)),
+                )
+                if found is not None:
+                    return found
+                tried = (candidate, following)
+                if not filtered:
+                    # A failure hints that people are scarce.  Give up here if some later stage
+                    # has no start with enough people that the other stages leave free, and
+                    # from now on only walk such starts for the next stage.
+                    filtered = True
+                    horizon = self._horizon(position)
+                    for later in iter_bits(rest):
+                        free = self._unpinned(placed, rest, position, later)
+                        if not self.feasible[later] & horizon & free:
+                            return None
+                        if later in candidates:
+                            candidates[later] &= free
+                    break
+            else:
+                return None
 
     # -- interviewers ------------------------------------------------------------------------
 
@@ -238,14 +295,19 @@ class Searcher:
             self._eligible[key] = cached
         return cached
 
+    def _horizon(self, position: int) -> int:
+        """Positions where a session after one starting at `position` may start."""
+        horizon = -1 << (position + 1)
+        if self.same_day:
+            horizon &= self.date_mask_of(position)
+        return horizon
+
     def _eligible_later(self, stage: int, position: int) -> list[int]:
         """Interviewers with any start of `stage` after `position` (same date when same_day)."""
         key = (stage, position)
         cached = self._later.get(key)
         if cached is None:
-            horizon = -1 << (position + 1)
-            if self.same_day:
-                horizon &= self.date_mask_of(position)
+            horizon = self._horizon(position)
             cached = [
                 member.person
                 for member in self.problem.stages[stage].members
@@ -253,6 +315,39 @@ class Searcher:
             ]
             self._later[key] = cached
         return cached
+
+    def _unpinned(self, placed: Placed, rest: int, position: int, following: int) -> int:
+        """Starts of `following` with enough people not pinned by the other stages.
+
+        A person is pinned when every staffing of the placed stages (and of the later ones, by
+        anyone free later) needs them.  Persons outside a maximum matching are free; a matched
+        person is freed when their slot can take a free person instead (alternating paths).
+        For a one-person stage this is exact; for panels it is a necessary condition.
+        """
+        stages = self.problem.stages
+        slots: list[list[int]] = []
+        for stage, at in placed:
+            slots.extend([self.eligible(stage, at)] * stages[stage].stage.interviewers)
+        for stage in iter_bits(rest & ~(1 << following)):
+            people = self._eligible_later(stage, position)
+            slots.extend([people] * stages[stage].stage.interviewers)
+        owner = match(slots)
+        if owner is None:
+            return 0
+        holder = {slot: person for person, slot in owner.items()}
+        pinned = set(owner)
+        changed = True
+        while changed:
+            changed = False
+            for slot, people in enumerate(slots):
+                person = holder[slot]
+                if person in pinned and any(other not in pinned for other in people):
+                    pinned.discard(person)
+                    changed = True
+        plan = stages[following]
+        return at_least(
+            [m.bits for m in plan.members if m.person not in pinned], plan.stage.interviewers
+        )
 
     def _matchable(self, placed: Placed, rest: int, position: int) -> bool:
         slots: list[list[int]] = []

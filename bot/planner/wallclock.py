@@ -129,7 +129,7 @@ class ZoneClock:
             return list(range(midnight, midnight + 86400, step))
         points: list[int] = []
         for minute in range(0, MINUTES_PER_DAY, step_minutes):
-            points.append(self.to_utc(day, minute))
+            points.extend(self.occurrences(day, minute))
         points.sort()
         return points
 

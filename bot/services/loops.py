@@ -78,7 +78,7 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
             found = load_loop(query, session=session)
             if found is None:
                 raise UserFacingError(f"No loop `{query}`; `/interview status EMAIL` lists ids.")
-            return f"Loop {query}", [_status(found, zone)]
+            return f"Loop `{query}`", [_status(found, zone)]
         else:
             loops = session.exec(
                 select(Loop)

@@ -21,6 +21,7 @@ from bot.services.directory import find_template, is_recruiter, org_view
 from bot.services.locks import booking_lock
 from bot.services.planning import (
     CandidateSpec,
+    Roster,
     build_request,
     default_window,
     fetch_busy,
@@ -402,7 +403,7 @@ def choose(services: Services, *, short_id: str, index: int, user_id: str) -> Ch
     return ChooseResult("stale", fresh_view.note or "", proposal=fresh_view)
 
 
-def replace_roster(roster: Any, keep: set[str]) -> Any:
+def replace_roster(roster: Roster, keep: set[str]) -> Roster:
     return replace(
         roster,
         people={pid: p for pid, p in roster.people.items() if pid in keep},
