@@ -135,6 +135,18 @@ def serve(
         serve_socket_mode(settings, engine)
 
 
+def http_workers() -> int:
+    """Worker processes: one per core (each has its own GIL), `WEB_CONCURRENCY` overrides.
+
+    Every worker runs the background pool and the reminder scheduler too; that is safe because
+    all coordination (delivery keys, compare-and-set, reminder leases) lives in the database.
+    """
+    configured = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def serve_http(settings: Settings, host: str, port: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -143,7 +155,7 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
+            self.cfg.set("workers", http_workers())
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", HTTP_THREADS)
             self.cfg.set("timeout", 60)

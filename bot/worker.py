@@ -1,43 +1,64 @@
-"""The pool that runs slow work after Slack has been acknowledged.
+"""The pools that run listener bodies and slow work after Slack has been acknowledged.
 
-Bolt's own listener pool is small and shared with acks, so planning, Google calls and
-messaging go here instead; handlers ack first and submit. `wait_idle` lets tests and the
-shutdown path wait for in-flight work without sleeping.
+Handlers ack first and submit here. Worker threads are started up front and fed through a
+queue, so `submit` never creates a thread or takes `concurrent.futures`' process-wide lock:
+under a burst of commands that lock, held while a new thread starts, made acks queue behind
+each other. `wait_idle` lets tests and shutdown wait for in-flight work without sleeping.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+_Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
 
 class BackgroundWork(Executor):
     def __init__(self, max_workers: int = 8, name: str = "work") -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
+        self._queue: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._pending = 0
         self._idle = threading.Condition()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True)
+            for i in range(max_workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._closed:
+            raise RuntimeError("cannot submit after shutdown")
+        future: Future[Any] = Future()
         with self._idle:
             self._pending += 1
-        future = self._executor.submit(self._run, fn, *args, **kwargs)
+        self._queue.put((future, fn, args, kwargs))
         return future
 
-    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception:
-            log.exception("background task %s failed", getattr(fn, "__name__", fn))
-            return None
-        finally:
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+    def _loop(self) -> None:
+        while True:
+            task = self._queue.get()
+            if task is None:
+                return
+            future, fn, args, kwargs = task
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args, **kwargs))
+                    except Exception as error:
+                        log.exception("background task %s failed", getattr(fn, "__name__", fn))
+                        future.set_exception(error)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until no task is queued or running; False on timeout."""
@@ -45,4 +66,9 @@ class BackgroundWork(Executor):
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._executor.shutdown(wait=wait, cancel_futures=cancel_futures)
+        self._closed = True
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()

@@ -54,7 +54,7 @@ def _read(file: str) -> tuple[str, str]:
         except UnicodeDecodeError as error:
             raise BadInputError(f"stdin: not UTF-8 text ({error.reason})") from None
     try:
-        return Path(file).read_text(encoding="utf-8"), file
+        return Path(file).read_text(encoding="utf-8-sig"), file
     except UnicodeDecodeError as error:
         raise BadInputError(f"{file}: not UTF-8 text ({error.reason})") from None
     except OSError as error:

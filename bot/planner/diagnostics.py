@@ -36,10 +36,13 @@ def _structural(request: PlanRequest, problem: Problem) -> str | None:
     if candidate.availability is not None and not candidate.availability:
         return "the candidate has no availability (candidate.availability is empty)"
     if not problem.timeline.length:
+        try:
+            allowed = f"the earliest allowed start {format_instant(problem.earliest_allowed)}"
+        except (OverflowError, ValueError):
+            allowed = "the earliest allowed start"
         return (
             f"the whole window {request.window_start} to {request.window_end} "
-            f"({candidate.zone.key}) is before the earliest allowed start "
-            f"{format_instant(problem.earliest_allowed)} "
+            f"({candidate.zone.key}) is before {allowed} "
             f"(now plus {settings.min_notice_minutes} minutes of notice)"
         )
     people = _pool_people(request)
@@ -132,9 +135,15 @@ def _stage_reason(request: PlanRequest, problem: Problem) -> str | None:
             if name == "buffer":
                 return f"with the {request.settings.buffer_minutes}-minute buffer, {free}"
             return f"{free} (busy time)"
+        if stage.interviewers == 1:
+            return (
+                f"the working hours of pool {stage.pool!r} never cover {minutes} minutes of the "
+                f"candidate's hours for stage {stage.name!r} in the window"
+            )
         return (
-            f"the working hours of pool {stage.pool!r} never cover {minutes} minutes of the "
-            f"candidate's hours for stage {stage.name!r} in the window"
+            f"the working hours of no {stage.interviewers} interviewers from pool "
+            f"{stage.pool!r} overlap each other and the candidate's hours for {minutes} minutes "
+            f"(stage {stage.name!r}) in the window"
         )
     return None
 

@@ -8,7 +8,7 @@ Every error is a `PlanInputError` whose message is one line starting with the fi
 Choices beyond the contract's text (documented in docs/planner.md): unknown fields are errors;
 `null` for an optional field means its default; an interviewer's `busy`, `booked_interviews` and
 `email` are optional; interviewer ids must be unique; a window spans at most 366 days within the
-years 1900-9000; a loop has at most 12 stages.
+years 1900-9000; a loop has at most 12 stages; a session lasts at most a week.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from bot.planner.model import (
 
 MAX_WINDOW_DAYS = 366
 MAX_STAGES = 12
+MAX_DURATION_MINUTES = 7 * 24 * 60
 _MIN_YEAR, _MAX_YEAR = 1900, 9000
 _HHMM = re.compile(r"(\d{2}):(\d{2})")
 
@@ -223,6 +224,19 @@ def _spans(value: object, path: str, *, inward: bool) -> tuple[Span, ...]:
     """
     spans: list[Span] = []
     for index, item in enumerate(_list(value, path)):
+        # Fast path for the common well-formed case; anything else gets the careful path below,
+        # which also produces the error message.
+        if type(item) is dict and len(item) == 2:
+            start_text, end_text = item.get("start"), item.get("end")
+            if type(start_text) is str and type(end_text) is str:
+                try:
+                    low, high = parse_instant(start_text), parse_instant(end_text)
+                except ValueError:
+                    pass
+                else:
+                    if type(low) is int and type(high) is int and low < high:
+                        spans.append(Span(low, high))
+                        continue
         item_path = f"{path}[{index}]"
         obj = _object(item, item_path, ("start", "end"))
         start = _instant(_required(obj, "start", item_path), f"{item_path}.start")
@@ -253,11 +267,18 @@ def _candidate(value: object, path: str) -> Candidate:
     return Candidate(zone, hours, availability)
 
 
+def _duration(value: object, path: str) -> int:
+    minutes = _positive(value, path)
+    if minutes > MAX_DURATION_MINUTES:
+        raise PlanInputError(path, f"{minutes} minutes is longer than a week")
+    return minutes
+
+
 def _stage(value: object, path: str) -> Stage:
     obj = _object(value, path, ("name", "duration_minutes", "pool", "interviewers"))
     return Stage(
         name=_string(_required(obj, "name", path), _join(path, "name")),
-        duration_minutes=_positive(
+        duration_minutes=_duration(
             _required(obj, "duration_minutes", path), _join(path, "duration_minutes")
         ),
         pool=_string(_required(obj, "pool", path), _join(path, "pool")),

@@ -17,10 +17,13 @@ caps exactly when the booked count on its interviewer-local date and ISO week is
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from math import gcd
+from operator import sub
 
 from bot.planner.intervals import Interval, intersect, merge, subtract, widen
 from bot.planner.model import Interviewer, PlanRequest, Stage
@@ -152,32 +155,36 @@ class Problem:
 
 def _timeline(request: PlanRequest, clock: ZoneClock, earliest: int) -> Timeline:
     step = request.settings.slot_step_minutes
-    points: list[tuple[int, int]] = []
-    dates: list[date] = []
+    days: list[tuple[date, list[int]]] = []
     day = request.window_start
     while day <= request.window_end:
-        instants = [instant for instant in clock.grid(day, step) if instant >= earliest]
-        if instants:
-            points.extend((instant, len(dates)) for instant in instants)
-            dates.append(day)
+        instants = clock.grid(day, step)
+        if instants and instants[-1] >= earliest:
+            days.append((day, instants[bisect_left(instants, earliest) :]))
         day += timedelta(days=1)
-    if not points:
+    if not days:
         return Timeline()
-    base = points[0][0]
+    base = days[0][1][0]
     resolution = 0
-    for instant, _ in points:
-        resolution = gcd(resolution, instant - base)
-    if resolution == 0:
-        resolution = step * 60
-    timeline = Timeline(base=base, resolution=resolution, dates=dates)
-    timeline.length = (points[-1][0] - base) // resolution + 1
-    per_date: list[list[int]] = [[] for _ in dates]
-    for instant, index in points:
-        per_date[index].append((instant - base) // resolution)
-    timeline.date_masks = [mask_from_positions(positions) for positions in per_date]
-    timeline.date_first = [positions[0] for positions in per_date]
+    for _, instants in days:
+        resolution = gcd(resolution, instants[0] - base, *map(sub, instants[1:], instants[:-1]))
+    resolution = resolution or step * 60
+    timeline = Timeline(base=base, resolution=resolution, dates=[day for day, _ in days])
+    timeline.length = (days[-1][1][-1] - base) // resolution + 1
     grid = 0
-    for mask in timeline.date_masks:
+    for _, instants in days:
+        first = (instants[0] - base) // resolution
+        count = len(instants)
+        gap = (instants[1] - instants[0]) // resolution if count > 1 else 1
+        if instants[-1] - instants[0] == (count - 1) * gap * resolution and all(
+            b - a == gap * resolution for a, b in pairwise(instants)
+        ):
+            # Evenly spaced (every day without a DST change): a repeating bit pattern.
+            mask = ((1 << (count * gap)) - 1) // ((1 << gap) - 1) << first
+        else:
+            mask = mask_from_positions([(instant - base) // resolution for instant in instants])
+        timeline.date_masks.append(mask)
+        timeline.date_first.append(first)
         grid |= mask
     timeline.grid = grid
     return timeline

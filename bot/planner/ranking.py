@@ -2,10 +2,10 @@
 
 Policy (also in docs/planner.md):
 
-* **Proposals.**  The earliest loop overall; the earliest loop on each of the next candidate dates
-  that have one (up to `max_options + 2` dates); on the first dates also a later loop that starts
-  after the first one would have ended; and the earliest loop again with interviewers as different
-  as possible from its first staffing.
+* **Proposals.**  The earliest loop overall, and again with interviewers as different as possible
+  from its first staffing; the earliest loop on each of the next candidate dates that have one
+  (up to `max_options + 2` dates); then, round-robin over those dates, the next loop starting
+  after the previous one there would have ended, until there are `2 * max_options` proposals.
 * **Staffing.**  For a loop's times, interviewers are picked by increasing load (greedy on the
   transversal matroid, which gives the least total load among valid staffings).  Load is
   `0.75 * week/cap + 0.25 * day/cap` from booked interviews on the interviewer-local ISO week and
@@ -205,7 +205,7 @@ class Ranker:
         # One loop per date (the earliest there), then later loops on those dates, round by
         # round, until there are twice as many proposals as options (or no more loops).
         total = sum(plan.duration for plan in problem.stages)
-        gap = -(-total // timeline.resolution)
+        gap = min(-(-total // timeline.resolution), timeline.length)
         wanted = 2 * max_options
         cursors: list[tuple[int, Placed]] = []
         for index in range(earliest.date_index, len(timeline.dates)):

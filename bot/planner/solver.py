@@ -191,10 +191,13 @@ class Searcher:
 
     def _window(self, stage: int, position: int) -> int:
         """Positions where the next session may start after `stage` starts at `position`."""
+        length = self.problem.timeline.length
         low = position + self.kmin[stage]
+        if low >= length:
+            return 0
         if not self.same_day:
             return -1 << low
-        high = position + self.kmax[stage]
+        high = min(position + self.kmax[stage], length - 1)
         if high < low:
             return 0
         return (((1 << (high - low + 1)) - 1) << low) & self.date_mask_of(position)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.planner.model import MINUTES_PER_DAY
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_SAMPLE_STEP = 3 * 3600
+_SAMPLE_STEP = 8 * 3600
 """Seconds between the offset samples that decide whether a local day has a transition."""
 
 

@@ -62,8 +62,8 @@ def handle(
         ack(response_type="ephemeral", text=HELP)
         return
     if isinstance(command, Templates | Pools | Status):
-        ack()
-        submit_once(services, body, run_read, services, command, user, respond)
+        ack()  # read-only: a repeated delivery only repeats an ephemeral answer
+        services.work.submit(run_read, services, command, user, respond)
         return
     with read_scope(services.engine) as session:
         recruiter = is_recruiter(user, session=session)
