@@ -26,8 +26,20 @@ def sync_org_command(
     engine = open_database(settings)
     with session_scope(engine) as session:
         report = sync_org(org, session=session)
-    engine.dispose()
     typer.echo(report.summary())
+    if settings.slack_bot_token is not None:
+        # Interviewers listed by email only get their Slack id and zone now, not at next start.
+        from bot.services.directory import resolve_directory
+        from integrations.slack.messenger import SlackMessenger, make_web_client
+
+        client = make_web_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url
+        )
+        with session_scope(engine) as session:
+            problems = resolve_directory(SlackMessenger(client), session=session)
+        for problem in problems:
+            typer.echo(f"directory: {problem}")
+    engine.dispose()
 
 
 def register(app: typer.Typer) -> None:

@@ -93,3 +93,38 @@ def test_bad_token_and_unmigrated_database_fail(tmp_path: Path) -> None:
     assert "FAIL slack: auth.test failed: invalid_auth" in out
     assert "FAIL database: schema at nothing" in out
     assert "xoxb-wrong" not in out + result.stderr
+
+
+def test_sync_org_resolves_slack_ids_by_email(tmp_path: Path) -> None:
+    data = org_data()
+    data["interviewers"][0].pop("slack_id")
+    data["interviewers"][0].pop("timezone")
+    data["interviewers"][1].pop("slack_id")
+    org = tmp_path / "org.yaml"
+    org.write_text(yaml.safe_dump(data))
+    with FakeSlack() as slack:
+        slack.add_user("U01ANA", email="ana@corp.example", tz="Europe/Dublin")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOOGLE_"))}
+        env.update(
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_API_URL=slack.url,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "sync-org", str(org)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "directory: Ben: no Slack user with that email" in result.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        row = db.execute(
+            "select slack_id, timezone from interviewer where email='ana@corp.example'"
+        ).fetchone()
+    assert row == ("U01ANA", "Europe/Dublin")
