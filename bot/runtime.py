@@ -6,6 +6,7 @@ reminder scheduler live in exactly one place per replica); Socket Mode uses bolt
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -171,7 +172,12 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
             import atexit
 
             atexit.register(stop)
-            return wsgi_app(services, secret)
+            application = wsgi_app(services, secret)
+            # Everything built so far lives as long as the process: keep the collector from
+            # walking it again and again while requests are being answered.
+            gc.collect()
+            gc.freeze()
+            return application
 
     log.info("serving Slack over HTTP on %s:%d (POST /slack/events, GET /healthz)", host, port)
     Server().run()
