@@ -87,15 +87,21 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _object(value: object, path: str, allowed: tuple[str, ...]) -> Mapping[str, object]:
+def _object(
+    value: object, path: str, allowed: tuple[str, ...], *, strict: bool = False
+) -> Mapping[str, object]:
+    """A JSON object. Fields the contract does not define are ignored (callers may annotate
+    requests, e.g. with names), except where `strict`: a day key like `monday` in working
+    hours would otherwise silently mean "not working that day"."""
     if not isinstance(value, dict):
         where = path or "request"
         raise PlanInputError(path, f"{where} must be an object, not {_kind(value)}")
-    for key in value:
-        if not isinstance(key, str) or key not in allowed:
-            raise PlanInputError(
-                _join(path, str(key)), f"unknown field (allowed: {', '.join(allowed)})"
-            )
+    if strict:
+        for key in value:
+            if not isinstance(key, str) or key not in allowed:
+                raise PlanInputError(
+                    _join(path, str(key)), f"unknown field (allowed: {', '.join(allowed)})"
+                )
     return value
 
 
@@ -189,7 +195,7 @@ def _wall_time(value: object, path: str, *, is_end: bool) -> int:
 
 
 def _week_hours(value: object, path: str) -> WeekHours:
-    obj = _object(value, path, WEEKDAYS)
+    obj = _object(value, path, WEEKDAYS, strict=True)
     days: list[tuple[tuple[int, int], ...]] = []
     for day in WEEKDAYS:
         day_path = _join(path, day)
@@ -415,7 +421,9 @@ def parse_request(data: object) -> PlanRequest:
     loop = _loop(_required(obj, "loop", ""), "loop")
     interviewers: list[Interviewer] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(_list(_required(obj, "interviewers", ""), "interviewers")):
+    # No interviewers is a valid request with no possible loop, like an empty pool.
+    people = obj.get("interviewers")
+    for index, raw in enumerate(_list([] if people is None else people, "interviewers")):
         interviewer = _interviewer(raw, f"interviewers[{index}]")
         if interviewer.id in seen:
             raise PlanInputError(
