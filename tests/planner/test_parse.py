@@ -249,6 +249,7 @@ def test_error_message_is_one_line_even_for_odd_values() -> None:
 
 def test_fields_outside_the_contract_are_ignored() -> None:
     """Annotations such as names do not make a request invalid; day keys stay strict."""
+
     def annotate(request: Request) -> None:
         request["extra"] = 1
         request["interviewers"][0]["name"] = "Ana"
