@@ -26,12 +26,20 @@ for module in (run, db, org, plan, calendar, doctor):
 
 
 def main() -> None:
-    """Run the CLI; typer reports usage errors itself (exit 2), we map our own exceptions."""
+    """Run the CLI: every error, ours or a usage error, is one line on stderr."""
     try:
-        app(prog_name="interview-bot")
+        result = app(prog_name="interview-bot", standalone_mode=False)
     except BadInputError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     except RuntimeFailureError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+    except typer.TyperException as error:  # usage errors: unknown command, bad option value
+        message = " ".join(error.format_message().split())
+        print(f"error: {message} (see interview-bot --help)", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -124,3 +124,18 @@ def test_bad_setting_value_exits_2(tmp_path: Path) -> None:
     result = cli("db", "upgrade", cwd=tmp_path, env={"REMINDER_OFFSETS": "soon"})
     assert result.returncode == 2
     assert result.stderr.startswith("error: REMINDER_OFFSETS:")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("frobnicate",), "No such command 'frobnicate'"),
+        (("plan",), "Missing argument 'FILE'"),
+        (("run", "--port", "abc"), "Invalid value for '--port'"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
+    result = cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and words in result.stderr
