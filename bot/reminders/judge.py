@@ -118,17 +118,29 @@ def _to_interviewer(facts: Facts, message: render.Message, what: str) -> Deliver
     )
 
 
-def _judge_session_reminder(facts: Facts, now: datetime) -> Delivery | Close:
+def _before_session(
+    facts: Facts, now: datetime, request_state: RequestState, *, need_loop: bool
+) -> Close | None:
+    """The checks every "before the session" kind shares: gone, answered, moved, or too late."""
     interview, request = facts.interview, facts.request
-    if interview is None or request is None:
+    if interview is None or request is None or (need_loop and facts.loop is None):
         return Close(ReminderState.CANCELLED, "session or request no longer exists")
-    if request.state != RequestState.CONFIRMED:
+    if request.state != request_state:
         return Close(ReminderState.CANCELLED, f"request {request.state.value}")
     if _moved(facts, "start", interview.start):
         return Close(ReminderState.CANCELLED, "session moved")
     not_after = facts.row.not_after or interview.start
     if now >= not_after or now >= interview.start:
         return Close(ReminderState.DROPPED, f"session began at {interview.start.isoformat()}")
+    return None
+
+
+def _judge_session_reminder(facts: Facts, now: datetime) -> Delivery | Close:
+    closed = _before_session(facts, now, RequestState.CONFIRMED, need_loop=False)
+    if closed is not None:
+        return closed
+    interview = facts.interview
+    assert interview is not None
     if facts.extra.get("superseded"):
         return Close(ReminderState.DROPPED, "superseded by a later reminder also due")
     lead = interview.start - now
@@ -154,16 +166,11 @@ def _judge_session_reminder(facts: Facts, now: datetime) -> Delivery | Close:
 def _judge_request_step(
     facts: Facts, now: datetime, replace_if_more_than: timedelta | None
 ) -> Delivery | Close:
+    closed = _before_session(facts, now, RequestState.PENDING, need_loop=True)
+    if closed is not None:
+        return closed
     interview, request, loop = facts.interview, facts.request, facts.loop
-    if interview is None or request is None or loop is None:
-        return Close(ReminderState.CANCELLED, "session or request no longer exists")
-    if request.state != RequestState.PENDING:
-        return Close(ReminderState.CANCELLED, f"request {request.state.value}")
-    if _moved(facts, "start", interview.start):
-        return Close(ReminderState.CANCELLED, "session moved")
-    not_after = facts.row.not_after or interview.start
-    if now >= not_after or now >= interview.start:
-        return Close(ReminderState.DROPPED, f"session began at {interview.start.isoformat()}")
+    assert interview is not None and request is not None and loop is not None
     if facts.row.kind == ReminderKind.CONFIRM_NUDGE:
         if facts.extra.get("superseded"):
             return Close(ReminderState.DROPPED, "superseded by a later follow-up also due")
