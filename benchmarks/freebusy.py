@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.settings import Settings  # noqa: E402
 from integrations.google import GoogleCalendar  # noqa: E402
-from tests.fakes.google_calendar import FakeCalendar  # noqa: E402
+from integrations.sandbox.google_calendar import FakeCalendar  # noqa: E402
 
 TARGET_SECONDS = 0.5
 

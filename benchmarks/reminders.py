@@ -48,11 +48,11 @@ sys.path.insert(0, str(ROOT))
 from bot.reminders import ReminderDispatcher, plan_session_reminders  # noqa: E402
 from bot.reminders.dispatcher import claim_conditions  # noqa: E402
 from bot.reminders.outbox import REMINDER  # noqa: E402
+from integrations.sandbox.slack_api import FakeSlack  # noqa: E402
 from integrations.slack.messenger import SlackMessenger, make_web_client  # noqa: E402
 from storage.engine import make_engine, session_scope  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import ReminderKind, ReminderState  # noqa: E402
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
 from tests.reminders.factory import Clock, make_wide_loop  # noqa: E402
 
 IDLE_TARGET_MS = 20.0

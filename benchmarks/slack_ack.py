@@ -54,8 +54,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.google_calendar import FakeCalendar  # noqa: E402
-from tests.fakes.slack_api import Call, FakeSlack  # noqa: E402
+from integrations.sandbox.google_calendar import FakeCalendar  # noqa: E402
+from integrations.sandbox.slack_api import Call, FakeSlack  # noqa: E402
 from tests.fakes.slack_requests import RequestFactory, post  # noqa: E402
 from tests.slack.conftest import ORGANIZER, RECRUITER, org_data  # noqa: E402
 

@@ -6,7 +6,8 @@ import re
 from datetime import timedelta
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+_DURATION_WITH_SECONDS = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -15,6 +16,17 @@ def parse_duration(text: str) -> timedelta:
     if match is None:
         raise ValueError(f"{text!r} is not a duration like 30m, 1h or 2d")
     amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{_UNITS[unit]: amount})
+
+
+def parse_interval(text: str) -> timedelta:
+    """Parse `30s`, `2m`, `1h`, `7d` (settings that may be seconds long); positive only."""
+    match = _DURATION_WITH_SECONDS.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration like 30s, 2m, 1h or 7d")
+    amount, unit = int(match.group(1)), match.group(2)
+    if amount <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
     return timedelta(**{_UNITS[unit]: amount})
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.browser"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 

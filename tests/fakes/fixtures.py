@@ -27,7 +27,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.slack_api import FakeSlack
 from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, RequestFactory
 from tests.fakes.socket_mode import (
     SocketModeServer,

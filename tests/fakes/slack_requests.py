@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.slack_api import FakeSlack
 
 __all__ = [
     "DEFAULT_API_APP_ID",

@@ -15,7 +15,7 @@ import pytest
 
 from bot.settings import Settings
 from integrations.google import GoogleCalendar, RetryPolicy
-from tests.fakes.google_calendar import FakeCalendar
+from integrations.sandbox.google_calendar import FakeCalendar
 
 ORGANIZER = "organizer@corp.example"
 

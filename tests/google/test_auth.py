@@ -12,7 +12,7 @@ import pytest
 from bot.ports import CalendarError
 from bot.settings import MissingSettingError, Settings
 from integrations.google import SCOPES, GoogleCalendar, GoogleConfigError, RetryPolicy
-from tests.fakes.google_calendar import FakeCalendar
+from integrations.sandbox.google_calendar import FakeCalendar
 from tests.google.conftest import ORGANIZER
 
 START = datetime(2026, 12, 1, tzinfo=UTC)

@@ -16,7 +16,7 @@ from bot.cli import calendar as calendar_cli
 from bot.cli.errors import BadInputError, RuntimeFailureError
 from bot.settings import Settings
 from integrations.google import RetryPolicy, check
-from tests.fakes.google_calendar import FakeCalendar
+from integrations.sandbox.google_calendar import FakeCalendar
 from tests.google.conftest import ORGANIZER
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 
 from bot.ports import CalendarError, EventSpec
 from integrations.google import GoogleApiError, GoogleCalendar, event_id_for
-from tests.fakes.google_calendar import FakeCalendar
+from integrations.sandbox.google_calendar import FakeCalendar
 from tests.google.conftest import ORGANIZER, FakeClock
 
 ANA = "ana@corp.example"

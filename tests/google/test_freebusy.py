@@ -8,7 +8,7 @@ import pytest
 
 from bot.ports import CalendarBusy, CalendarError, EventSpec, TimeRange
 from integrations.google import GoogleApiError, GoogleCalendar
-from tests.fakes.google_calendar import FakeCalendar
+from integrations.sandbox.google_calendar import FakeCalendar
 from tests.google.conftest import FakeClock
 
 START = datetime(2026, 12, 1, tzinfo=UTC)

@@ -22,13 +22,13 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.ports import MessagingPort
 from bot.reminders import ReminderDispatcher, UnansweredRequestHandler
+from integrations.sandbox.slack_api import Call, FakeSlack
 from integrations.slack.messenger import SlackMessenger, make_web_client
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import InterviewerRequest, Reminder, RequestState
 from storage.repo import compare_and_set
 from tests.conftest import PG_URL
-from tests.fakes.slack_api import Call, FakeSlack
 from tests.reminders.factory import Clock
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from bot.ports import MessageRef
 from bot.reminders import TickResult, claim_due, plan_session_reminders
+from integrations.sandbox.slack_api import FakeSlack
 from integrations.slack.messenger import SlackMessenger
 from storage.engine import make_engine, session_scope
 from storage.models import ReminderKind, ReminderState
-from tests.fakes.slack_api import FakeSlack
 from tests.reminders.conftest import all_dms, dispatcher, dms, make_messenger, reminders
 from tests.reminders.factory import SESSION_START, T0, Clock, make_wide_loop
 

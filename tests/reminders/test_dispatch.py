@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.reminders import RetryPolicy, plan_confirm_nudges, plan_session_reminders
+from integrations.sandbox.slack_api import Call, FakeSlack
 from integrations.slack.messenger import SlackMessenger, make_web_client
 from storage.engine import session_scope
 from storage.models import (
@@ -20,7 +21,6 @@ from storage.models import (
     ReminderState,
     RequestState,
 )
-from tests.fakes.slack_api import Call, FakeSlack
 from tests.reminders.conftest import (
     RecordingHandler,
     all_dms,

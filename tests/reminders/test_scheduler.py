@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from bot.reminders import TickResult, plan_session_reminders, start_reminder_scheduler
 from bot.reminders.scheduler import DISPATCH_JOB_ID
 from bot.settings import Settings
+from integrations.sandbox.slack_api import FakeSlack
 from storage.engine import make_engine, session_scope
 from storage.models import ReminderState
-from tests.fakes.slack_api import FakeSlack
 from tests.reminders.conftest import dms, make_messenger, reminders
 from tests.reminders.factory import SESSION_START, T0, Clock, make_loop
 

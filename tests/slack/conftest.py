@@ -24,11 +24,11 @@ from bot.org.sync import sync_org
 from bot.services.context import Services
 from bot.settings import Settings
 from integrations.google import GoogleCalendar, RetryPolicy
+from integrations.sandbox.google_calendar import FakeCalendar
+from integrations.sandbox.slack_api import FakeSlack
 from integrations.slack.messenger import SlackMessenger, make_web_client
 from storage.engine import session_scope
 from storage.models import InterviewerRequest, Loop
-from tests.fakes.google_calendar import FakeCalendar
-from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import RequestFactory, to_bolt_request
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday

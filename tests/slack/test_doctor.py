@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.fakes.google_calendar import FakeCalendar
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.google_calendar import FakeCalendar
+from integrations.sandbox.slack_api import FakeSlack
 from tests.slack.conftest import ORGANIZER, org_data
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fakes.google_calendar import FakeCalendar
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.google_calendar import FakeCalendar
+from integrations.sandbox.slack_api import FakeSlack
 from tests.fakes.slack_requests import RequestFactory, post
 from tests.fakes.socket_mode import SocketModeServer
 from tests.slack.conftest import ORGANIZER, RECRUITER, org_data

@@ -16,7 +16,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.slack_api import FakeSlack
 from tests.fakes.slack_requests import (
     RequestFactory,
     app_home_opened_event,

@@ -12,7 +12,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.slack_api import FakeSlack
 from tests.fakes.slack_requests import RequestFactory, app_home_opened_event, text_input
 from tests.fakes.socket_mode import (
     SocketModeServer,

@@ -15,7 +15,7 @@ from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakes.slack_api import FakeSlack
+from integrations.sandbox.slack_api import FakeSlack
 
 
 def test_url_and_lifecycle() -> None:

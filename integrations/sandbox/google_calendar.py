@@ -3,7 +3,7 @@
 It speaks real HTTP on 127.0.0.1 so the real google-api-python-client, google-auth and httplib2
 run unmodified against it. Nothing here touches the network.
 
-    from tests.fakes.google_calendar import FakeCalendar
+    from integrations.sandbox.google_calendar import FakeCalendar
 
     with FakeCalendar.start() as fake:
         key = fake.write_service_account_key(tmp_path / "sa.json")
