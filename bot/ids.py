@@ -13,10 +13,18 @@ class ActionId(enum.StrEnum):
     CHOOSE_OPTION = "choose_option"
     CONFIRM_SLOT = "confirm_slot"
     DECLINE_SLOT = "decline_slot"
+    CANT_MAKE_IT = "cant_make_it"  # a confirmed interviewer backs out (issue 11)
+    RETRY_BOOKING = "retry_booking"  # on the recruiter's "booking failed" notice (issue 10)
+    CANDIDATE_LINK = "candidate_link"  # on a proposals message: give the candidate a link
+    RESCHEDULE_LOOP = "reschedule_loop"  # attention notices and App Home (recruiter)
+    CANCEL_LOOP = "cancel_loop"  # attention notices and App Home (recruiter)
+    SWAP_INTERVIEWER = "swap_interviewer"  # attention list: opens the swap modal
 
 
 class CallbackId(enum.StrEnum):
     SCHEDULE_MODAL = "schedule_modal"
+    CANT_MAKE_IT_MODAL = "cant_make_it_modal"  # optional reason for backing out
+    SWAP_MODAL = "swap_modal"
 
 
 class BlockId(enum.StrEnum):
