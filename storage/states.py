@@ -31,6 +31,7 @@ from storage.models import (
     RequestState,
     SessionState,
 )
+from storage.types import utcnow
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -116,10 +117,13 @@ def transition(
     if not froms:
         return False
     table: Any = model
+    changes = {"state": target, **dict(values or {})}
+    if hasattr(table, "updated_at"):
+        changes.setdefault("updated_at", utcnow())
     statement = (
         sa.update(table)
         .where(table.id == row_id, table.state.in_([state.value for state in froms]))
-        .values(state=target, **dict(values or {}))
+        .values(**changes)
         .execution_options(synchronize_session=False)
     )
     result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
