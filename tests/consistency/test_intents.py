@@ -296,3 +296,17 @@ def test_intent_api_dedupes_and_delete_supersedes_pending_writes(harness: Harnes
         (IntentKind.INSERT.value, "cancelled"),
         (IntentKind.PATCH.value, "cancelled"),
     ]
+
+
+def test_prep_and_recruiter_notes_reach_interviewers_in_slack(harness: Harness) -> None:
+    proposal = harness.propose()
+    button = harness.buttons(proposal, "choose_option")[0]
+    short_id = str(button["value"]).split(":")[0]
+    with session_scope(harness.engine) as session:
+        loop = session.exec(select(Loop).where(Loop.short_id == short_id)).one()
+        loop.notes = "Internal: strong referral"
+    harness.click(button["action_id"], button["value"], RECRUITER)
+    asks = [m for m in harness.dms("U01ANA") + harness.dms("U02BEN") if "Code review" in str(m)]
+    assert len(asks) == 1
+    text = str(asks[0]["blocks"])
+    assert "Read the take-home PR." in text and "Internal: strong referral" in text
