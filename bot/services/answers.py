@@ -143,7 +143,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({confirmed}/{needed} confirmed).",
         short_id,
     )
-    if ready:
+    if ready and services.inline_intents:
         run_intents(services, loop_id=loop_id)
     return AnswerResult("confirmed", f"Confirmed. Thanks! (loop `{short_id}`)")
 

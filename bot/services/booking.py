@@ -338,5 +338,6 @@ def retry_booking(services: Services, *, short_id: str, user_id: str) -> str:
         loop_id = loop.id
     from bot.services.intent_worker import run_intents
 
-    run_intents(services, loop_id=loop_id)
+    if services.inline_intents:
+        run_intents(services, loop_id=loop_id)
     return f"Retrying the booking of loop `{short_id}`."

@@ -31,3 +31,6 @@ class Services:
         default_factory=lambda: BackgroundWork(LISTENER_THREADS, name="listener")
     )
     max_swaps: int = 3
+    # Carry out a decision's calendar intents at once in the deciding thread (the periodic
+    # worker picks up anything left); off, only the worker runs them.
+    inline_intents: bool = True

@@ -133,7 +133,9 @@ def _cas(session: Session, intent_id: int, token: str, values: dict[str, Any]) -
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
+    """A claimed intent, read: what to do now about which event."""
+
     intent_id: int
     loop_id: int
     session_id: int
@@ -144,7 +146,7 @@ class _Job:
     spec: EventSpec | None
 
 
-def _prepare(services: Services, intent_id: int, token: str) -> _Job | None:
+def prepare(services: Services, intent_id: int, token: str) -> Job | None:
     with session_scope(services.engine) as session:
         intent = session.get(CalendarIntent, intent_id)
         if intent is None or intent.state is not IntentState.CLAIMED:
@@ -158,7 +160,7 @@ def _prepare(services: Services, intent_id: int, token: str) -> _Job | None:
             if spec is None:
                 # No longer wanted: an insert that may have landed is removed, a patch dropped.
                 action = IntentKind.DELETE if intent.kind is IntentKind.INSERT else None
-        return _Job(
+        return Job(
             intent_id,
             intent.loop_id,
             intent.session_id,
@@ -172,29 +174,43 @@ def _prepare(services: Services, intent_id: int, token: str) -> _Job | None:
 
 def execute(services: Services, intent_id: int, token: str) -> None:
     """Carry out one claimed intent (never raises for a Google failure: it is recorded)."""
-    job = _prepare(services, intent_id, token)
-    if job is None:
-        return
-    ref: EventRef | None = None
+    job = prepare(services, intent_id, token)
+    if job is not None:
+        finish(services, job, token, call(services, job))
+
+
+def call(services: Services, job: Job) -> EventRef | CalendarError | None:
+    """The Google part of a job, outside any transaction: its answer, or the error."""
+    if job.action is None:
+        return None
     calendar = services.calendar
-    if job.action is not None:
-        name = job.action.value
-        try:
-            if calendar is None:
-                raise CalendarError("Google Calendar is not configured")
-            fault_point(f"intent.before_{name}")
-            if job.action is IntentKind.INSERT:
-                assert job.spec is not None
-                ref = calendar.create_event(job.spec)
-            elif job.action is IntentKind.PATCH:
-                assert job.spec is not None
-                ref = calendar.patch_event(job.event_id, job.spec)
-            else:
-                calendar.cancel_event(job.event_id)
-            fault_point(f"intent.after_{name}")
-        except CalendarError as error:
-            _record_failure(services, job, token, error)
-            return
+    name = job.action.value
+    try:
+        if calendar is None:
+            raise CalendarError("Google Calendar is not configured")
+        fault_point(f"intent.before_{name}")
+        ref: EventRef | None = None
+        if job.action is IntentKind.INSERT:
+            assert job.spec is not None
+            ref = calendar.create_event(job.spec)
+        elif job.action is IntentKind.PATCH:
+            assert job.spec is not None
+            ref = calendar.patch_event(job.event_id, job.spec)
+        else:
+            calendar.cancel_event(job.event_id)
+        fault_point(f"intent.after_{name}")
+        return ref
+    except CalendarError as error:
+        return error
+
+
+def finish(
+    services: Services, job: Job, token: str, outcome: EventRef | CalendarError | None
+) -> None:
+    """Record a job's outcome under the loop's row lock (only while the claim is ours)."""
+    if isinstance(outcome, CalendarError):
+        _record_failure(services, job, token, outcome)
+        return
     booked = False
     with session_scope(services.engine) as session:
         lock_row(Loop, job.loop_id, session=session)  # loop first, like every decider
@@ -206,18 +222,18 @@ def execute(services: Services, intent_id: int, token: str) -> None:
         ):
             log.warning("calendar intent %s: claim lost; its new holder redoes it", job.intent_id)
             return
-        if job.action is IntentKind.INSERT and ref is not None:
-            booked = record_insert(job.session_id, ref, session=session, services=services)
-        elif job.action is IntentKind.PATCH and ref is not None and ref.meet_link:
+        if job.action is IntentKind.INSERT and outcome is not None:
+            booked = record_insert(job.session_id, outcome, session=session, services=services)
+        elif job.action is IntentKind.PATCH and outcome is not None and outcome.meet_link:
             item = session.get(InterviewSession, job.session_id)
             if item is not None:
-                item.meet_link = ref.meet_link
+                item.meet_link = outcome.meet_link
         fault_point("intent.before_commit")
     if booked:
         send_summary(services, job.loop_id)
 
 
-def _record_failure(services: Services, job: _Job, token: str, error: CalendarError) -> None:
+def _record_failure(services: Services, job: Job, token: str, error: CalendarError) -> None:
     now = services.clock()
     budget = MAX_ATTEMPTS[job.action or job.kind]
     escalated = False

@@ -152,7 +152,8 @@ def _withdraw(
 
 def _tell_withdrawn(services: Services, withdrawn: _Withdrawn, loop_id: str) -> list[str]:
     """Carry out the deletes now (the intent worker retries what fails), then tell people."""
-    run_intents(services, loop_id=withdrawn.loop_id)
+    if services.inline_intents:
+        run_intents(services, loop_id=withdrawn.loop_id)
     problems = []
     with read_scope(services.engine) as session:
         if loop_has_open_intent(withdrawn.loop_id, session=session):

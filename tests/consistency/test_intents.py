@@ -55,16 +55,20 @@ def _loop(harness: Harness, loop_id: int) -> Loop:
 
 @dataclass
 class Interleave:
-    """The real calendar client with a hook that runs right after an insert came back, to
-    put a cancel exactly in the window between Google's answer and its recording."""
+    """The real calendar client with hooks that run right before an insert is sent or right
+    after it came back, to put a cancel exactly into those windows."""
 
     inner: Any
     after_insert: Callable[[], None] | None = None
+    before_insert: Callable[[], None] | None = None
 
     def free_busy(self, emails: Any, start: datetime, end: datetime) -> dict[str, CalendarBusy]:
         return self.inner.free_busy(emails, start, end)  # type: ignore[no-any-return]
 
     def create_event(self, spec: EventSpec) -> EventRef:
+        first, self.before_insert = self.before_insert, None
+        if first is not None:
+            first()
         ref = self.inner.create_event(spec)
         hook, self.after_insert = self.after_insert, None
         if hook is not None:
@@ -152,6 +156,26 @@ def test_insert_whose_answer_was_lost_by_a_crashed_worker_is_removed_on_cancel(
     assert open_intents(harness.engine) > 0  # the dead worker's claim is still leased
     harness.clock.now = now + LEASE + timedelta(seconds=1)
     run_intents(harness.services)
+    assert harness.calendar.events == {}
+    assert open_intents(harness.engine) == 0
+    assert inconsistencies(harness.engine, harness.calendar) == []
+
+
+def test_cancel_whose_deletes_run_before_a_slow_insert_lands_is_undone(
+    harness: Harness,
+) -> None:
+    """The worker has read the session (wanted); the cancel and its deletes (404) run; only
+    then does Google create the event: recording it under the loop lock removes it again."""
+    loop_id, (request_id, user) = _ready_to_book(harness)
+    short_id = _loop(harness, loop_id).short_id
+    wrapped = Interleave(harness.services.calendar)
+    harness.services.calendar = wrapped  # type: ignore[assignment]
+    wrapped.before_insert = lambda: loops.cancel(
+        harness.services, short_id=short_id, user_id=RECRUITER, reason="withdrew"
+    )
+    answers.confirm(harness.services, request_id=request_id, user_id=user)
+    run_intents(harness.services)
+    assert _loop(harness, loop_id).state is LoopState.CANCELLED
     assert harness.calendar.events == {}
     assert open_intents(harness.engine) == 0
     assert inconsistencies(harness.engine, harness.calendar) == []
