@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from bot.faults import fault_point
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.booking import start_booking
@@ -136,6 +137,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         ready = start_booking(loop_id, session=session, services=services)
         recruiter, short_id = found.loop.recruiter_slack_id, found.loop.short_id
         stage = item.title
+        fault_point("confirm.before_commit")
     show_outcome(services, request_id, "You confirmed")
     notify(
         services,
