@@ -123,8 +123,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
                 session=session,
                 expected=[SessionState.PENDING],
             )
-        found = bundle(found.loop, session=session)
-        confirmed, needed = _progress(found)
+        confirmed, needed = _progress(found)  # counts requests only: still current
         loop_id = found.loop.id
         assert loop_id is not None
         audit(

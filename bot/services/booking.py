@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.blocks.booking import booking_failed_notice
 from bot.blocks.loops import booked_summary
@@ -194,8 +194,13 @@ def complete_booking(loop_id: int, *, session: Session, services: Services) -> b
     loop = lock_row(Loop, loop_id, session=session)
     if loop is None or loop.state is not LoopState.BOOKING:
         return False
-    found = bundle(loop, session=session)
-    if not found.sessions or any(s.state is not SessionState.BOOKED for s in found.sessions):
+    sessions = session.exec(
+        select(InterviewSession).where(
+            InterviewSession.loop_id == loop_id,
+            col(InterviewSession.state) != SessionState.CANCELLED,
+        )
+    ).all()
+    if not sessions or any(s.state is not SessionState.BOOKED for s in sessions):
         return False
     if not transition(
         Loop, loop_id, LoopState.BOOKED, session=session, expected=[LoopState.BOOKING]
@@ -214,7 +219,7 @@ def complete_booking(loop_id: int, *, session: Session, services: Services) -> b
         session=session,
         actor="system",
         loop_id=loop_id,
-        details={"events": [s.calendar_event_id for s in found.sessions]},
+        details={"events": [s.calendar_event_id for s in sessions]},
     )
     return True
 
