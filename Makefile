@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/planner.py
 	$(PY) benchmarks/freebusy.py
 	$(PY) benchmarks/reminders.py
+	-$(PY) benchmarks/booking.py  # PostgreSQL only: needs TEST_DATABASE_URL
 	-$(PY) benchmarks/slack_ack.py  # exits 1 when a target is missed; the report still prints
 
 clean:

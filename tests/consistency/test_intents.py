@@ -334,3 +334,25 @@ def test_prep_and_recruiter_notes_reach_interviewers_in_slack(harness: Harness) 
     assert len(asks) == 1
     text = str(asks[0]["blocks"])
     assert "Read the take-home PR." in text and "Internal: strong referral" in text
+
+
+def test_company_and_first_names_from_the_org_file_reach_the_event(harness: Harness) -> None:
+    from bot.org import parse_org
+    from bot.org.sync import sync_org
+    from tests.slack.conftest import org_data
+
+    data = org_data()
+    data["company"] = "Example Corp"
+    data["candidate_page"] = {"show_interviewer_names": True}
+    with session_scope(harness.engine) as session:
+        sync_org(parse_org(data), session=session)
+    loop_id, (request_id, user) = _ready_to_book(harness)
+    answers.confirm(harness.services, request_id=request_id, user_id=user)
+    assert _loop(harness, loop_id).state is LoopState.BOOKED
+    review = next(e for e in harness.calendar.events.values() if "Code review" in e["summary"])
+    assert review["summary"].startswith("Interview at Example Corp: Code review")
+    attendees = {a["email"] for a in review["attendees"]}
+    interviewer = ({"ana@corp.example", "ben@corp.example"} & attendees).pop()
+    first_name = interviewer.split("@")[0].capitalize()  # org_data: name Ana, email ana@…
+    assert f"With: {first_name}\n" in review["description"]
+    assert interviewer not in review["description"]
