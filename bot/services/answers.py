@@ -183,7 +183,14 @@ def decline(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         session_id, short_id = ask.session_id, found.loop.short_id
         name = display_name(found.people[ask.interviewer_id])
     show_outcome(services, request_id, "You declined")
-    outcome = fill_vacancy(services, session_id, reason=f"{name} declined")
+    fault_point("decline.before_cover")
+    cover(services, session_id, short_id, reason=f"{name} declined")
+    return AnswerResult("declined", f"Declined; I'll find someone else. (loop `{short_id}`)")
+
+
+def cover(services: Services, session_id: int, short_id: str, *, reason: str) -> None:
+    """Find cover for an open seat (after a decline, or by the sweeper after a crash)."""
+    outcome = fill_vacancy(services, session_id, reason=reason)
     for cancelled in outcome.cancelled_request_ids:
         show_outcome(services, cancelled, "Session moved; you are no longer needed")
     if outcome.request_ids:
@@ -196,4 +203,3 @@ def decline(services: Services, *, request_id: int, user_id: str) -> AnswerResul
                 short_id,
             )
     notify(services, outcome.recruiter, outcome.message, short_id)
-    return AnswerResult("declined", f"Declined; I'll find someone else. (loop `{short_id}`)")

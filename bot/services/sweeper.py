@@ -3,6 +3,8 @@
 A crash can stop the flow between two transactions; every step is a durable row, so the sweeper
 only has to look for the few shapes a stop leaves behind:
 
+- a PENDING loop with a seat nobody holds after a decline (the declining process died before
+  finding cover) → the same cover a decline runs;
 - a PENDING loop whose every request is confirmed (the confirming process died before it
   decided, or lost a race it could not see) → the same `start_booking` a confirm runs;
 - a BOOKING loop with no open intent (all events done but the final move lost, or intents
@@ -23,13 +25,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 
+from bot.services.answers import cover
 from bot.services.booking import complete_booking, send_summary, start_booking
 from bot.services.calendar_intents import loop_has_open_intent, request_event_insert
 from bot.services.context import Services
 from bot.services.intent_worker import default_worker_id, run_intents
 from bot.services.read import bundle
 from storage.engine import session_scope
-from storage.models import JobLease, Loop, LoopState, SessionState
+from storage.models import JobLease, Loop, LoopState, RequestState, SessionState
 from storage.repo import audit
 from storage.states import lock_row
 
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "sweeper"
 SWEEP_LEASE = timedelta(minutes=5)
+UNCOVERED_GRACE = timedelta(minutes=2)  # a decline being handled right now is left alone
 
 
 def take_lease(
@@ -88,6 +92,9 @@ def sweep(services: Services, *, holder: str | None = None) -> SweepReport:
     if not take_lease(services, SWEEP_JOB, holder, now=now, lease=SWEEP_LEASE):
         return SweepReport(ran=False)
     try:
+        for session_id, short_id in open_seats(services, now):
+            log.warning("sweeper: loop %s has an uncovered seat; finding cover", short_id)
+            cover(services, session_id, short_id, reason="a decline was left without cover")
         started, resumed, finished, booked = _repair(services, now)
         for loop_id in booked:
             send_summary(services, loop_id)
@@ -98,6 +105,28 @@ def sweep(services: Services, *, holder: str | None = None) -> SweepReport:
     if started or resumed or finished:
         log.warning("sweeper repaired loops: %s", report)
     return report
+
+
+def open_seats(services: Services, now: datetime) -> list[tuple[int, str]]:
+    """(session id, loop short id) of PENDING loops' sessions with a seat nobody holds whose
+    last decline is older than `UNCOVERED_GRACE` (the declining process died before covering)."""
+    found: list[tuple[int, str]] = []
+    with session_scope(services.engine) as session:
+        pending = session.exec(select(Loop).where(Loop.state == LoopState.PENDING)).all()
+        for loop in pending:
+            view = bundle(loop, session=session)
+            for item in view.sessions:
+                assert item.id is not None
+                if len(view.holders(item.id)) >= item.panel_size:
+                    continue
+                declined = [
+                    r.answered_at
+                    for r in view.requests.get(item.id, [])
+                    if r.state is RequestState.DECLINED and r.answered_at is not None
+                ]
+                if declined and max(declined) <= now - UNCOVERED_GRACE:
+                    found.append((item.id, loop.short_id))
+    return found
 
 
 def _repair(services: Services, now: datetime) -> tuple[int, int, int, list[int]]:

@@ -71,3 +71,9 @@ def confirm_in_replica(
     if results is not None:
         results.put(outcome)
     return outcome
+
+
+def decline_in_replica(config: ReplicaConfig, request_id: int, user: str) -> str:
+    if config.fault:
+        os.environ["INTERVIEW_BOT_FAULT"] = config.fault
+    return answers.decline(build(config), request_id=request_id, user_id=user).outcome

@@ -32,7 +32,7 @@ from tests.consistency.helpers import (
     open_intents,
     pending_requests,
 )
-from tests.consistency.replica import ReplicaConfig, confirm_in_replica
+from tests.consistency.replica import ReplicaConfig, confirm_in_replica, decline_in_replica
 from tests.slack.conftest import ORGANIZER, RECRUITER, Harness, org_data
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -220,3 +220,43 @@ def test_kill_9_at_any_point_then_restart_converges(harness: Harness, fault: str
     sweep(harness.services, holder="restarted")
     _booked_once(harness, loop_id)
     assert len(harness.calendar.events) == 3
+
+
+def test_kill_9_after_a_decline_then_restart_finds_cover(harness: Harness) -> None:
+    loop_id = loop_id_of(harness.engine, harness.book_first_option())
+    design = {"U03CHI", "U04DAN", "U05EVA"}  # a pool with someone left to ask, same zone
+    request_id, user = next(
+        (r, u) for r, u in pending_requests(harness.engine, loop_id) if u in design
+    )
+    with session_scope(harness.engine) as session:
+        ask = session.get(InterviewerRequest, request_id)
+        assert ask is not None
+        session_id = ask.session_id
+    process = SPAWN.Process(
+        target=decline_in_replica,
+        args=(_config(harness, "decline.before_cover"), request_id, user),
+    )
+    process.start()
+    process.join(timeout=120)
+    assert process.exitcode == -9
+    [other] = _holders(harness, session_id)  # the panel's second seat; nobody new was asked
+    sweep(harness.services, holder="restarted")  # too soon: the decline may still be handled
+    assert _holders(harness, session_id) == [other]
+    harness.clock.now += timedelta(minutes=3)
+    sweep(harness.services, holder="restarted")
+    replacement = _holders(harness, session_id)
+    assert len(replacement) == 2 and request_id not in replacement
+    sweep(harness.services, holder="restarted")  # covered: nothing more happens
+    assert _holders(harness, session_id) == replacement
+    assert _loop(harness, loop_id).state is LoopState.PENDING
+
+
+def _holders(harness: Harness, session_id: int) -> list[int]:
+    with session_scope(harness.engine) as session:
+        rows = session.exec(
+            select(InterviewerRequest.id).where(
+                InterviewerRequest.session_id == session_id,
+                InterviewerRequest.state == RequestState.PENDING,
+            )
+        ).all()
+        return [r for r in rows if r is not None]
