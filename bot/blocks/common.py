@@ -6,6 +6,7 @@ not make a whole proposal fail to post.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Block = dict[str, Any]
@@ -36,8 +37,30 @@ def clip(text: str, limit: int) -> str:
 
 
 def escape(text: str) -> str:
-    """User-supplied text in mrkdwn: `&`, `<`, `>` must be escaped or Slack parses them."""
+    """The one escaping function for person-supplied text shown in `text` or mrkdwn.
+
+    Slack parses `&`, `<` and `>` (links, `<@U…>` mentions, `<!channel>` broadcasts, date
+    tokens); escaped, a name like `<https://evil.example|Re-confirm here>` shows as typed.
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of text it sends us (slash commands): store the real characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def who(slack_id: str | None, name: str | None) -> str:
+    """A person in mrkdwn: a mention Slack renders (`<@U…>`), else their escaped name.
+
+    The id is checked, so an org file's `slack_id` can never smuggle markup in either.
+    """
+    if slack_id and SLACK_USER_ID.match(slack_id):
+        return f"<@{slack_id}>"
+    return escape(name or "someone")
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, str]:

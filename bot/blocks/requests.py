@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.blocks.common import Block, actions, button, context, escape, fallback, section
+from bot.blocks.common import Block, actions, button, context, escape, fallback, section, who
 from bot.ids import ActionId, with_suffix
 from bot.services.views import clock_label, day_label
 
@@ -21,7 +21,7 @@ class RequestView:
     end: datetime
     timezone: str
     prep: str | None
-    co_interviewers: tuple[str, ...] = ()
+    co_interviewers: tuple[str, ...] = ()  # Slack ids, or names of people without one
     replacing: bool = False
 
 
@@ -40,7 +40,7 @@ def _details(view: RequestView) -> str:
         f"*When:* {_when(view)}",
     ]
     if view.co_interviewers:
-        lines.append("*With:* " + ", ".join(f"<@{u}>" for u in view.co_interviewers))
+        lines.append("*With:* " + ", ".join(who(u, u) for u in view.co_interviewers))
     if view.prep:
         lines.append(f"*Prep:* {escape(view.prep)}")
     return "\n".join(lines)
@@ -71,7 +71,10 @@ def request_message(view: RequestView) -> tuple[str, list[Block]]:
             block_id=f"request:{view.request_id}",
         ),
     ]
-    text = f"{intro}: {view.stage_title} with {view.candidate}, {_when(view)}. Confirm or decline."
+    text = (
+        f"{intro}: {escape(view.stage_title)} with {escape(view.candidate)}, {_when(view)}. "
+        "Confirm or decline."
+    )
     return fallback(text), blocks
 
 
@@ -86,5 +89,8 @@ def answered_message(view: RequestView, outcome: str) -> tuple[str, list[Block]]
             else "No action needed."
         ),
     ]
-    text = f"{outcome}: {view.stage_title} with {view.candidate} (loop `{view.loop_id}`)"
+    text = (
+        f"{escape(outcome)}: {escape(view.stage_title)} with {escape(view.candidate)} "
+        f"(loop `{view.loop_id}`)"
+    )
     return fallback(text), blocks

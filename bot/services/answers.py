@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from bot.blocks.common import escape, who
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.booking import book_loop
@@ -139,7 +140,8 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
     notify(
         services,
         recruiter,
-        f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({confirmed}/{needed} confirmed).",
+        f"<@{user_id}> confirmed *{escape(stage)}* for loop `{short_id}` "
+        f"({confirmed}/{needed} confirmed).",
         short_id,
     )
     if ready:
@@ -173,7 +175,8 @@ def decline(services: Services, *, request_id: int, user_id: str) -> AnswerResul
             details={"request": request_id},
         )
         session_id, short_id = ask.session_id, found.loop.short_id
-        name = display_name(found.people[ask.interviewer_id])
+        person = found.people[ask.interviewer_id]
+        name = who(person.slack_id, display_name(person))
     show_outcome(services, request_id, "You declined")
     outcome = fill_vacancy(services, session_id, reason=f"{name} declined")
     for cancelled in outcome.cancelled_request_ids:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.blocks.common import escape
 from bot.blocks.requests import RequestView, answered_message, request_message
 from bot.ports import MessageRef, MessagingError
 from bot.reminders.outbox import plan_confirm_nudges
@@ -64,7 +65,7 @@ def open_requests(
 
 
 def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
-    """DM each request's interviewer; return the names of those who could not be reached."""
+    """DM each request's interviewer; return who could not be reached, as escaped mrkdwn."""
     unreachable: list[str] = []
     for request_id in request_ids:
         with session_scope(services.engine) as session:
@@ -78,7 +79,7 @@ def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
             person = found.people[ask.interviewer_id]
             view = request_view(found, ask, org_view(session=session).timezone)
         if person.slack_id is None:
-            unreachable.append(f"{display_name(person)} (no Slack account found)")
+            unreachable.append(f"{escape(display_name(person))} (no Slack account found)")
             continue
         text, blocks = request_message(view)
         try:
@@ -90,7 +91,7 @@ def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
                 error.code,
                 extra={"loop": view.loop_id, "user": person.slack_id},
             )
-            unreachable.append(f"{display_name(person)} ({error.code})")
+            unreachable.append(f"{escape(display_name(person))} ({escape(error.code)})")
             continue
         with session_scope(services.engine) as session:
             ask = session.get(InterviewerRequest, request_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.blocks.common import escape
 from bot.blocks.loops import booked_summary
 from bot.ports import CalendarError, EventSpec, MessagingError
 from bot.services.asks import notify
@@ -92,7 +93,8 @@ def book_loop(services: Services, loop_id: int) -> bool:
             services,
             recruiter,
             f":warning: Everyone confirmed loop `{short_id}`, but creating the calendar events "
-            f"failed: {error}. Fix the cause, then `/interview reschedule {short_id}` or "
+            f"failed: {escape(str(error))}. Fix the cause, then "
+            f"`/interview reschedule {short_id}` or "
             f"`/interview cancel {short_id}`.",
             short_id,
         )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot.blocks.common import escape, who
 from bot.blocks.loops import LoopStatus, cancelled_notice
 from bot.ports import CalendarError, MessageRef, MessagingError
 from bot.services.asks import notify
@@ -146,7 +147,7 @@ def _tell_withdrawn(services: Services, withdrawn: _Withdrawn, loop_id: str) -> 
             try:
                 services.calendar.cancel_event(event_id)
             except CalendarError as error:
-                problems.append(f"calendar event {event_id}: {error}")
+                problems.append(f"calendar event {event_id}: {escape(str(error))}")
     for user_id, ref, text in withdrawn.refs:
         if ref is not None:
             try:
@@ -259,7 +260,7 @@ def pool_load(services: Services) -> list[tuple[str, list[str]]]:
                     if start.astimezone(zone).isocalendar()[:2] == week
                 )
                 cap = person.max_per_week or org.defaults.get("max_per_week")
-                mention = f"<@{person.slack_id}>" if person.slack_id else display_name(person)
-                lines.append(f"• {mention}: {count}/{cap if cap else '∞'}")
+                person_md = who(person.slack_id, display_name(person))
+                lines.append(f"• {person_md}: {count}/{cap or '∞'}")
             result.append((name, lines))
         return result

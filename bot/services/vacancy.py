@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.blocks.common import escape, who
 from bot.planner.wallclock import ZoneClock, week_hours_to_utc
 from bot.ports import CalendarError, TimeRange
 from bot.reminders.outbox import cancel_request_follow_ups
@@ -66,6 +67,7 @@ def _excluded(found: LoopBundle, session_id: int) -> set[int]:
 
 
 def fill_vacancy(services: Services, session_id: int, *, reason: str) -> VacancyOutcome:
+    """`reason` is mrkdwn (people as mentions or escaped names); the outcome's message too."""
     with session_scope(services.engine) as session:
         item = session.get(InterviewSession, session_id)
         assert item is not None
@@ -112,7 +114,8 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         with session_scope(services.engine) as session:
             loop = session.get(Loop, found.loop.id)
             assert loop is not None
-            return _escalate(loop, f"{reason}; Google Calendar failed ({error})", session=session)
+            why = f"{reason}; Google Calendar failed ({escape(str(error))})"
+            return _escalate(loop, why, session=session)
     now = services.clock()
     with session_scope(services.engine) as session:
         booking_lock(session=session)
@@ -152,7 +155,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
                 nudge_after=services.settings.confirm_nudge_after,
             )
             loop.swaps += 1
-            names = ", ".join(display_name(p) for p in members if p.id in chosen)
+            names = ", ".join(who(p.slack_id, display_name(p)) for p in members if p.id in chosen)
             audit(
                 "session.replaced",
                 session=session,
@@ -161,8 +164,8 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
                 details={"session": session_id, "asked": chosen, "reason": reason},
             )
             return VacancyOutcome(
-                f"Loop `{short_id}`: {reason} *{item.title}*; asked {names} to step in at the "
-                "same time.",
+                f"Loop `{short_id}`: {reason} *{escape(item.title)}*; asked {names} to step in "
+                "at the same time.",
                 recruiter,
                 ids,
             )
@@ -170,7 +173,9 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         if moved is not None:
             return moved
         detail = answer["diagnostics"]["reason"] or "no one else in the pool is free"
-        return _escalate(loop, f"{reason} *{item.title}*, and {detail}", session=session)
+        return _escalate(
+            loop, f"{reason} *{escape(item.title)}*, and {escape(detail)}", session=session
+        )
 
 
 def _stage(item: InterviewSession, *, panel: int) -> TemplateStage:
@@ -342,8 +347,8 @@ def _move(
         f"{clock_label(item.start, item.end, loop.candidate_timezone)}"
     )
     return VacancyOutcome(
-        f"Loop `{loop.short_id}`: nobody could cover *{item.title}* at its time, so I moved it "
-        f"to {when} (candidate's time) and asked a fresh panel.",
+        f"Loop `{loop.short_id}`: nobody could cover *{escape(item.title)}* at its time, so I "
+        f"moved it to {when} (candidate's time) and asked a fresh panel.",
         loop.recruiter_slack_id,
         ids,
         tuple(cancelled),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel import select
 
 from storage.engine import session_scope
-from storage.models import InterviewSession, LoopState, Reminder, ReminderKind
+from storage.models import Interviewer, InterviewSession, LoopState, Reminder, ReminderKind
 from tests.slack.conftest import RECRUITER, Harness
 
 
 def test_help_is_ephemeral_and_lists_the_grammar(harness: Harness) -> None:
     response = harness.command("help", user="U0SOMEONE")
     assert response.status == 200
-    assert '"response_type": "ephemeral"' in response.body or "ephemeral" in response.body
+    assert json.loads(response.body)["response_type"] == "ephemeral"
     for word in ("schedule", "status", "cancel", "reschedule", "templates", "pools"):
         assert word in response.body
     assert harness.slack.calls("chat.postMessage") == []
@@ -32,7 +34,12 @@ def test_schedule_proposes_options_with_dates_and_times(harness: Harness) -> Non
     assert f"`{loop.short_id}`" in text
     assert "Wed 2 Dec 2026" in text and "09:00–10:00 GMT" in text  # earliest: code review
     assert "10:00–11:00 GMT" in text and "11:00–11:45 GMT" in text
-    assert "04:00–05:00 EST" in text or "<@U01ANA>" in text  # each interviewer's own zone
+    # each interviewer's own zone: Ana is in London, Ben in New York
+    first = min((loop.proposals or [])[0]["sessions"], key=lambda s: s["start"])
+    with session_scope(harness.engine) as session:
+        ben_id = session.exec(select(Interviewer).where(Interviewer.slack_id == "U02BEN")).one().id
+    ben = [str(i) for i in first["interviewers"]] == [str(ben_id)]
+    assert ("<@U02BEN> (04:00–05:00 EST)" if ben else "<@U01ANA> (09:00–10:00 GMT)") in text
     buttons = harness.buttons(proposal, "choose_option")
     assert 1 <= len(buttons) <= 5
     assert [b["action_id"] for b in buttons] == [f"choose_option:{i}" for i in range(len(buttons))]
