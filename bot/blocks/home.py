@@ -16,8 +16,12 @@ def home_view(
     upcoming: Sequence[RequestView],
     pending: Sequence[RequestView],
     loops: Sequence[LoopStatus] | None,
+    notice: str | None = None,
 ) -> dict[str, Any]:
+    """`notice` is mrkdwn built by the bot (person-supplied parts already escaped)."""
     blocks: list[Block] = [header("Interviews")]
+    if notice:
+        blocks.append(context(f":information_source: {notice}"))
     blocks.append(section("*Waiting for your answer*"))
     if pending:
         for view in pending:

@@ -78,7 +78,7 @@ def proposals_message(view: ProposalView) -> tuple[str, list[Block]]:
                 accessory=button(
                     "Book this",
                     with_suffix(ActionId.CHOOSE_OPTION, option.index),
-                    f"{view.loop_id}:{option.index}",
+                    f"{view.loop_id}:{option.index}:{option.fingerprint}",
                     style="primary" if option.index == 0 else None,
                 ),
             )

@@ -19,7 +19,7 @@ from storage.models import InterviewerRequest, InterviewSession, Loop, RequestSt
 MAX_ITEMS = 15
 
 
-def home_for(services: Services, user_id: str) -> dict[str, Any]:
+def home_for(services: Services, user_id: str, notice: str | None = None) -> dict[str, Any]:
     now = services.clock()
     upcoming: list[RequestView] = []
     pending: list[RequestView] = []
@@ -49,4 +49,6 @@ def home_for(services: Services, user_id: str) -> dict[str, Any]:
                 (pending if ask.state is RequestState.PENDING else upcoming).append(view)
         recruiter = is_recruiter(user_id, session=session)
     loops = status(services, None, user_id)[1] if recruiter else None
-    return home_view(upcoming=upcoming[:MAX_ITEMS], pending=pending[:MAX_ITEMS], loops=loops)
+    return home_view(
+        upcoming=upcoming[:MAX_ITEMS], pending=pending[:MAX_ITEMS], loops=loops, notice=notice
+    )

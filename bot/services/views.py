@@ -31,6 +31,7 @@ class OptionView:
     sessions: tuple[SessionView, ...]
     why: str
     score: float
+    fingerprint: str = ""  # ties a "Book this" button to exactly this option (see read.py)
 
 
 @dataclass(frozen=True)
