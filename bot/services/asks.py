@@ -83,7 +83,9 @@ def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
             continue
         text, blocks = request_message(view)
         try:
-            ref = services.messenger.send_dm(person.slack_id, text, blocks)
+            ref = services.messenger.send_dm(
+                person.slack_id, text, blocks, key=f"request:{request_id}"
+            )
         except MessagingError as error:
             log.warning(
                 "could not DM request %s: %s",
