@@ -63,6 +63,8 @@ def confirm_everything(harness: Harness) -> None:
 
 
 def test_command_text_is_unescaped_and_stored_as_typed(harness: Harness) -> None:
+    with session_scope(harness.engine) as session:
+        session.exec(select(LoopTemplate)).one().title = "R&D Backend"
     harness.command(
         f'schedule ada@cand.example backend-swe name="{slack_escaped("Tom & Jerry")}" '
         "tz=Europe/London from=2026-12-02 to=2026-12-04"
@@ -81,10 +83,13 @@ def test_command_text_is_unescaped_and_stored_as_typed(harness: Harness) -> None
     assert all("&amp;amp;" not in text for text in everything_sent(harness))
     button = harness.buttons(proposal, "choose_option")[0]
     harness.click(button["action_id"], button["value"], RECRUITER)
+    asked = [m for u in ALL for m in harness.dms(u) if harness.buttons(m, "confirm_slot")]
+    assert len(asked) == 4
+    assert all("*Candidate:* Tom &amp; Jerry" in str(m["blocks"]) for m in asked)
     confirm_everything(harness)
     summaries = {event["summary"] for event in harness.calendar.events.values()}
-    assert len(summaries) == 3
-    assert all("Tom & Jerry" in summary and "&amp;" not in summary for summary in summaries)
+    assert len(summaries) == 3  # calendar text is not Slack text: nothing escaped there
+    assert all(summary.endswith(" — R&D Backend") for summary in summaries), summaries
 
 
 def test_hostile_candidate_name_and_reason_never_become_markup(harness: Harness) -> None:
