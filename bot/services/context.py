@@ -12,8 +12,6 @@ from bot.ports import CalendarPort, MessagingPort
 from bot.settings import Settings
 from bot.worker import BackgroundWork
 
-LISTENER_THREADS = 16
-
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -27,7 +25,4 @@ class Services:
     calendar: CalendarPort | None
     clock: Callable[[], datetime] = system_clock
     work: BackgroundWork = field(default_factory=BackgroundWork)
-    listeners: BackgroundWork = field(
-        default_factory=lambda: BackgroundWork(LISTENER_THREADS, name="listener")
-    )
     max_swaps: int = 3

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 from google.auth.credentials import Credentials
 
 from bot.ports import CalendarBusy, CalendarError, CalendarPort, EventRef, EventSpec
+from bot.retry import RetryPolicy
 from bot.settings import MissingSettingError, Settings
 from integrations.google.auth import SCOPES, load_service_account
-from integrations.google.errors import GoogleConfigError, RetryPolicy
+from integrations.google.errors import GoogleConfigError
 from integrations.google.events import EventWriter, event_id_for, event_ref
 from integrations.google.freebusy import (
     DEFAULT_CACHE_TTL,
