@@ -101,9 +101,15 @@ def wsgi_app(services: Services, signing_secret: str) -> Callable[..., Iterable[
         services.settings.slack_api_url,
     )
     slack = SlackRequestHandler(build_app(services, client=client, signing_secret=signing_secret))
+    from bot.web.app import create_public_app
+
+    public = create_public_app(services)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        path = environ.get("PATH_INFO")
+        if public is not None and path not in ("/healthz", "/slack/events"):
+            return public.wsgi_app(environ, start_response)
+        if path == "/healthz":
             ok = database_ok(services.engine)
             body = json.dumps({"ok": ok}).encode()
             start_response(
