@@ -8,7 +8,7 @@ from typing import Any
 from bot.blocks.common import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
 from bot.blocks.loops import LoopStatus, status_message
 from bot.blocks.requests import RequestView, request_message
-from bot.services.views import clock_label, day_label
+from bot.timefmt import clock_label, day_label
 
 
 def home_view(

@@ -16,7 +16,8 @@ from bot.blocks.common import (
     header,
     section,
 )
-from bot.services.views import SessionView, clock_label, day_label
+from bot.timefmt import clock_label, day_label
+from bot.views import SessionView
 
 USAGE = (
     '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '

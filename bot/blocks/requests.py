@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.blocks.common import Block, actions, button, context, escape, fallback, section
 from bot.ids import ActionId, with_suffix
-from bot.services.views import clock_label, day_label
+from bot.timefmt import clock_label, day_label
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from bot.services.asks import notify
 from bot.services.context import Services
 from bot.services.directory import org_view
 from bot.services.read import LoopBundle, bundle, session_views
-from bot.services.views import clock_label, day_label
+from bot.timefmt import clock_label, day_label
 from storage.engine import session_scope
 from storage.models import InterviewSession, Loop, LoopState, SessionState
 from storage.repo import audit, compare_and_set

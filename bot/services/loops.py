@@ -23,7 +23,8 @@ from bot.services.directory import (
 from bot.services.planning import held_intervals
 from bot.services.proposals import UserFacingError, replan
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
-from bot.services.views import ProposalView, clock_label, day_label
+from bot.timefmt import clock_label, day_label
+from bot.views import ProposalView
 from storage.engine import read_scope, session_scope
 from storage.models import (
     Candidate,

@@ -34,7 +34,7 @@ from bot.services.planning import (
 )
 from bot.services.read import option_views
 from bot.services.shortid import new_short_id
-from bot.services.views import ProposalView
+from bot.views import ProposalView
 from storage.engine import session_scope
 from storage.models import (
     Candidate,

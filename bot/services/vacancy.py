@@ -33,7 +33,7 @@ from bot.services.planning import (
     run_planner,
 )
 from bot.services.read import LoopBundle, bundle
-from bot.services.views import clock_label, day_label
+from bot.timefmt import clock_label, day_label
 from storage.engine import session_scope
 from storage.models import (
     InterviewerRequest,

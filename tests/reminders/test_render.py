@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot import timefmt
 from bot.reminders import render
 
 START = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)
@@ -26,18 +27,18 @@ END = START + timedelta(hours=1)
     ],
 )
 def test_time_range_is_in_the_readers_zone(zone: str | None, expected: str) -> None:
-    assert render.format_time_range(START, END, zone) == expected
+    assert timefmt.time_range(START, END, zone) == expected
 
 
 def test_time_range_over_midnight_names_both_days() -> None:
     start = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
-    text = render.format_time_range(start, start + timedelta(hours=1), "Europe/London")
+    text = timefmt.time_range(start, start + timedelta(hours=1), "Europe/London")
     assert text == "Tue 8 Dec, 23:30 GMT – Wed 9 Dec, 00:30 GMT"
 
 
 def test_summer_time_label() -> None:
     start = datetime(2026, 7, 7, 13, 0, tzinfo=UTC)
-    assert render.format_time_range(start, start + timedelta(minutes=45), "Europe/London") == (
+    assert timefmt.time_range(start, start + timedelta(minutes=45), "Europe/London") == (
         "Tue 7 Jul, 14:00–14:45 BST"
     )
 
@@ -54,7 +55,7 @@ def test_summer_time_label() -> None:
     ],
 )
 def test_lead(lead: timedelta, text: str) -> None:
-    assert render.format_lead(lead) == text
+    assert timefmt.duration(lead) == text
 
 
 def test_session_reminder_has_everything_an_interviewer_needs() -> None:
