@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.app import build_app
+from bot.blocks.kit import BlockKit
 from bot.org import OrgConfig
 from bot.services.context import Services
 from bot.settings import Settings
@@ -39,7 +40,13 @@ def build_services(settings: Settings, engine: Engine) -> Services:
         calendar = GoogleCalendar.from_settings(settings)
     else:
         log.warning("Google Calendar is not configured: scheduling will explain and refuse")
-    return Services(settings=settings, engine=engine, messenger=messenger, calendar=calendar)
+    return Services(
+        settings=settings,
+        engine=engine,
+        messenger=messenger,
+        calendar=calendar,
+        render=BlockKit(),
+    )
 
 
 def prepare(settings: Settings, engine: Engine, org: OrgConfig) -> None:

@@ -1,10 +1,8 @@
-"""Messages about whole loops: booked summary, status, cancellation, templates, pools, help."""
+"""Messages about whole loops: booked summary, status, cancellation, templates, pools."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from bot.blocks.common import (
     Block,
@@ -17,23 +15,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.timefmt import clock_label, day_label
-from bot.views import SessionView
-
-USAGE = (
-    '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
-    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
-)
-
-HELP = f"""*/interview* — interview-loop scheduling
-• `/interview schedule` — open the scheduling form
-• `{USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
-10 business days; `tz` defaults to the org's zone)
-• `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
-• `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
-• `/interview reschedule LOOP_ID` — drop the current times and propose new ones
-• `/interview templates` — loop templates and their stages
-• `/interview pools` — interviewer pools and this week's load
-• `/interview help` — this text"""
+from bot.views import LoopStatus, SessionView
 
 
 def _session_line(view: SessionView, zone: str) -> str:
@@ -63,17 +45,6 @@ def booked_summary(
         context(f"Times in the candidate's zone ({zone})."),
     ]
     return fallback(f"Loop `{loop_id}` booked for {candidate}"), blocks
-
-
-@dataclass(frozen=True)
-class LoopStatus:
-    loop_id: str
-    candidate: str
-    template_title: str
-    state: str
-    zone: str
-    sessions: tuple[SessionView, ...]
-    updated: datetime
 
 
 def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[Block]]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.blocks.common import actions, button, escape
 from bot.blocks.common import clip as clip_text
-from bot.ids import ActionId, with_suffix
+from bot.blocks.common import escape
+from bot.blocks.requests import answer_buttons
 from bot.timefmt import duration, time_range
 
 SECTION_LIMIT = 3000  # Block Kit: section text
@@ -148,17 +148,7 @@ def confirm_nudge(
     )
     message = _message(text, headline, ask, context=f"Loop {loop_tag(short_id)}")
     if request_id is not None:
-        value = str(request_id)
-        message.blocks.insert(
-            2,
-            actions(
-                [
-                    button("Confirm", with_suffix(ActionId.CONFIRM_SLOT, value), value, "primary"),
-                    button("Decline", with_suffix(ActionId.DECLINE_SLOT, value), value, "danger"),
-                ],
-                block_id=f"nudge:{value}",
-            ),
-        )
+        message.blocks.insert(2, answer_buttons(request_id, block_id=f"nudge:{request_id}"))
     return message
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.blocks.loops import booked_summary
 from bot.ports import CalendarError, EventSpec, MessagingError
 from bot.services.asks import notify
 from bot.services.context import Services
@@ -131,7 +130,7 @@ def book_loop(services: Services, loop_id: int) -> bool:
         assert loop is not None
         found = bundle(loop, session=session)
         views = session_views(found, org_view(session=session).timezone)
-        text, blocks = booked_summary(
+        text, blocks = services.render.booked(
             short_id, found.candidate_label(), found.template_title, loop.candidate_timezone, views
         )
     try:

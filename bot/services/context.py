@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.ports import CalendarPort, MessagingPort
 from bot.settings import Settings
+from bot.views import Renderer
 from bot.worker import BackgroundWork
 
 
@@ -23,6 +24,7 @@ class Services:
     engine: Engine
     messenger: MessagingPort
     calendar: CalendarPort | None
+    render: Renderer  # bot.blocks.BlockKit: services hand it view data, never build blocks
     clock: Callable[[], datetime] = system_clock
     work: BackgroundWork = field(default_factory=BackgroundWork)
     max_swaps: int = 3

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.blocks.loops import LoopStatus, cancelled_notice
 from bot.ports import CalendarError, MessageRef, MessagingError
 from bot.services.asks import notify
 from bot.services.context import Services
@@ -24,7 +23,7 @@ from bot.services.planning import held_intervals
 from bot.services.proposals import UserFacingError, replan
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
 from bot.timefmt import clock_label, day_label
-from bot.views import ProposalView
+from bot.views import LoopStatus, ProposalView, Renderer
 from storage.engine import read_scope, session_scope
 from storage.models import (
     Candidate,
@@ -100,7 +99,12 @@ class _Withdrawn:
 
 
 def _withdraw(
-    found: LoopBundle, reason: str | None, *, session: Session, new_state: SessionState
+    found: LoopBundle,
+    reason: str | None,
+    *,
+    session: Session,
+    new_state: SessionState,
+    render: Renderer,
 ) -> _Withdrawn:
     """Cancel every live request and session of a loop in this transaction."""
     from bot.reminders.outbox import cancel_reminders
@@ -130,7 +134,7 @@ def _withdraw(
                     (
                         person.slack_id,
                         ref,
-                        cancelled_notice(
+                        render.cancelled(
                             found.loop.short_id, found.candidate_label(), item.title, when, reason
                         ),
                     )
@@ -174,7 +178,13 @@ def cancel(services: Services, *, short_id: str, user_id: str, reason: str | Non
             values={"state": LoopState.CANCELLED, "cancel_reason": reason},
         ):
             return f"Loop `{short_id}` is already {found.loop.state.value}; nothing changed."
-        withdrawn = _withdraw(found, reason, session=session, new_state=SessionState.CANCELLED)
+        withdrawn = _withdraw(
+            found,
+            reason,
+            session=session,
+            new_state=SessionState.CANCELLED,
+            render=services.render,
+        )
         audit(
             "loop.cancelled",
             session=session,
@@ -216,7 +226,11 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
         elif datetime.fromisoformat(loop.window_start).date() < today:
             loop.window_start = today.isoformat()
         withdrawn = _withdraw(
-            found, "rescheduling", session=session, new_state=SessionState.CANCELLED
+            found,
+            "rescheduling",
+            session=session,
+            new_state=SessionState.CANCELLED,
+            render=services.render,
         )
         loop.state = LoopState.PROPOSED
         loop.chosen_option = None

@@ -8,9 +8,9 @@ from typing import Any
 from bot.blocks.common import clip, escape
 from bot.blocks.loops import booked_summary
 from bot.blocks.proposals import proposals_message
-from bot.blocks.requests import RequestView, answered_message, request_message
+from bot.blocks.requests import answered_message, request_message
 from bot.timefmt import clock_label
-from bot.views import OptionView, PersonTime, ProposalView, SessionView
+from bot.views import OptionView, PersonTime, ProposalView, RequestView, SessionView
 
 START = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
 END = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import build_app
+from bot.blocks.kit import BlockKit
 from bot.org import parse_org
 from bot.org.sync import sync_org
 from bot.services.context import Services
@@ -216,6 +217,7 @@ def harness(
         engine=engine,
         messenger=SlackMessenger(client),
         calendar=google,
+        render=BlockKit(),
         clock=clock,
     )
     app = build_app(services, client=client, signing_secret=slack_signing_secret)

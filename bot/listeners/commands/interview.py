@@ -8,10 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.loops import HELP, pools_message, status_message, templates_message
+from bot.blocks.loops import pools_message, status_message, templates_message
 from bot.blocks.modal import schedule_modal
 from bot.blocks.proposals import proposals_message
 from bot.grammar import (
+    HELP,
     Cancel,
     Help,
     OpenScheduleForm,

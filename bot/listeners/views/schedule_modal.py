@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks.modal import ScheduleForm, parse_schedule_form
 from bot.blocks.proposals import proposals_message
+from bot.forms import ScheduleForm, parse_schedule_form
 from bot.ids import BlockId, CallbackId
 from bot.listeners.delivery import submit_once
 from bot.logging_setup import log_context

@@ -1,0 +1,38 @@
+"""`BlockKit`: the `bot.views.Renderer` that services are given for the DMs they send."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.blocks.common import fallback, section
+from bot.blocks.loops import booked_summary, cancelled_notice
+from bot.blocks.requests import answered_message, request_message
+from bot.views import Rendered, RequestView, SessionView
+
+
+class BlockKit:
+    """Renders view data with the builders in this package; holds no state."""
+
+    def request(self, view: RequestView) -> Rendered:
+        return request_message(view)
+
+    def answered(self, view: RequestView, outcome: str) -> Rendered:
+        return answered_message(view, outcome)
+
+    def note(self, text: str) -> Rendered:
+        return fallback(text), [section(text)]
+
+    def booked(
+        self,
+        loop_id: str,
+        candidate: str,
+        template_title: str,
+        zone: str,
+        sessions: Sequence[SessionView],
+    ) -> Rendered:
+        return booked_summary(loop_id, candidate, template_title, zone, sessions)
+
+    def cancelled(
+        self, loop_id: str, candidate: str, title: str, when: str, reason: str | None
+    ) -> str:
+        return cancelled_notice(loop_id, candidate, title, when, reason)
