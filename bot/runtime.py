@@ -1,7 +1,9 @@
 """Wiring the running bot: services, the bolt app, background jobs, and the two servers.
 
-HTTP mode runs under gunicorn (one worker process with threads, so the background pool and the
-reminder scheduler live in exactly one place per replica); Socket Mode uses bolt's handler.
+HTTP mode runs under gunicorn: `http_workers()` threaded worker processes (one per core, at
+most four, `WEB_CONCURRENCY` overrides), each with its own background pool and reminder
+scheduler, coordinated only through the database. Socket Mode uses bolt's handler in one
+process.
 """
 
 from __future__ import annotations

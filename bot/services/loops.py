@@ -19,8 +19,9 @@ from bot.services.directory import (
     org_view,
     pools,
 )
+from bot.services.errors import UserFacingError
 from bot.services.planning import held_intervals
-from bot.services.proposals import UserFacingError, replan
+from bot.services.proposals import replan
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
 from bot.timefmt import clock_label, day_label
 from bot.views import LoopStatus, ProposalView, Renderer

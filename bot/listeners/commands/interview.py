@@ -30,7 +30,8 @@ from bot.logging_setup import log_context
 from bot.services import loops
 from bot.services.context import Services
 from bot.services.directory import active_templates, is_recruiter, org_view
-from bot.services.proposals import ScheduleInput, UserFacingError, propose
+from bot.services.errors import UserFacingError
+from bot.services.proposals import ScheduleInput, propose
 from storage.engine import read_scope
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from bot.logging_setup import log_context
 from bot.services.asks import notify
 from bot.services.context import Services
 from bot.services.directory import find_template, is_recruiter
-from bot.services.proposals import ScheduleInput, UserFacingError, propose
+from bot.services.errors import UserFacingError
+from bot.services.proposals import ScheduleInput, propose
 from storage.engine import read_scope
 
 log = logging.getLogger(__name__)
