@@ -2,7 +2,7 @@
 
 Services build these plain dataclasses and never Block Kit; `bot/blocks/` turns them into
 messages. `Renderer` is how a service that sends a DM itself (asks, booking, cancel) gets the
-message rendered without importing the builders: the Slack side passes `bot.blocks.BlockKit`.
+message rendered without importing the builders: the Slack side passes `bot.blocks.kit.BlockKit`.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class RequestView:
     prep: str | None
     co_interviewers: tuple[str, ...] = ()
     replacing: bool = False
+    notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class LoopStatus:
     zone: str
     sessions: tuple[SessionView, ...]
     updated: datetime
+    attention: str | None = None  # why the loop needs attention (shown after its state)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ Rendered = tuple[str, list[dict[str, Any]]]
 
 
 class Renderer(Protocol):
-    """The messages services send themselves; implemented by `bot.blocks.BlockKit`."""
+    """The messages services send themselves; implemented by `bot.blocks.kit.BlockKit`."""
 
     def request(self, view: RequestView) -> Rendered: ...
 
@@ -111,3 +113,5 @@ class Renderer(Protocol):
     def cancelled(
         self, loop_id: str, candidate: str, title: str, when: str, reason: str | None
     ) -> str: ...
+
+    def booking_failed(self, loop_id: str, why: str) -> Rendered: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.blocks.booking import booking_failed_notice
 from bot.blocks.common import fallback, section
 from bot.blocks.loops import booked_summary, cancelled_notice
 from bot.blocks.requests import answered_message, request_message
@@ -36,3 +37,6 @@ class BlockKit:
         self, loop_id: str, candidate: str, title: str, when: str, reason: str | None
     ) -> str:
         return cancelled_notice(loop_id, candidate, title, when, reason)
+
+    def booking_failed(self, loop_id: str, why: str) -> Rendered:
+        return booking_failed_notice(loop_id, why)

@@ -26,6 +26,8 @@ def _details(view: RequestView) -> str:
         lines.append("*With:* " + ", ".join(f"<@{u}>" for u in view.co_interviewers))
     if view.prep:
         lines.append(f"*Prep:* {escape(view.prep)}")
+    if view.notes:
+        lines.append(f"*Recruiter notes:* {escape(view.notes)}")
     return "\n".join(lines)
 
 

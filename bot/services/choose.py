@@ -32,7 +32,8 @@ from bot.services.sessions import create_sessions
 from bot.views import ProposalView
 from storage.engine import session_scope
 from storage.models import Loop, LoopState
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +105,13 @@ def choose(services: Services, *, short_id: str, index: int, user_id: str) -> Ch
             now=services.clock(),
         )
         if option_still_valid(original, option, fresh):
-            won = compare_and_set(
+            won = transition(
                 Loop,
                 loop_id,
+                LoopState.PENDING,
                 session=session,
                 expected=[LoopState.PROPOSED],
-                values={"state": LoopState.PENDING, "chosen_option": index},
+                values={"chosen_option": index},
             )
             if not won:
                 return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")

@@ -24,7 +24,7 @@ class Services:
     engine: Engine
     messenger: MessagingPort
     calendar: CalendarPort | None
-    render: Renderer  # bot.blocks.BlockKit: services hand it view data, never build blocks
+    render: Renderer  # bot.blocks.kit.BlockKit: services hand it view data, never build blocks
     clock: Callable[[], datetime] = system_clock
     work: BackgroundWork = field(default_factory=BackgroundWork)
     max_swaps: int = 3

@@ -6,17 +6,19 @@ from sqlmodel import Session
 
 from bot.services.vacancy_outcome import VacancyOutcome
 from storage.models import Loop, LoopState
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 
 def escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
     assert loop.id is not None
-    compare_and_set(
+    transition(
         Loop,
         loop.id,
+        LoopState.NEEDS_ATTENTION,
         session=session,
         expected=[LoopState.PENDING, LoopState.BOOKING],
-        values={"state": LoopState.NEEDS_ATTENTION},
+        values={"attention_reason": why},
     )
     audit(
         "loop.needs_attention",

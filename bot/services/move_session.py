@@ -29,7 +29,8 @@ from storage.models import (
     SessionState,
     TemplateStage,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 
 def session_stage(item: InterviewSession, *, panel: int) -> TemplateStage:
@@ -119,16 +120,24 @@ def move_session(
     assert item.id is not None and loop.id is not None
     for ask in found.holders(item.id):
         assert ask.id is not None
-        if compare_and_set(
+        if transition(
             InterviewerRequest,
             ask.id,
+            RequestState.CANCELLED,
             session=session,
             expected=[RequestState.PENDING, RequestState.CONFIRMED],
-            values={"state": RequestState.CANCELLED},
         ):
             cancelled.append(ask.id)
     item.start, item.end = parse_instant(new["start"]), parse_instant(new["end"])
-    item.state = SessionState.PENDING
+    if item.state is not SessionState.PENDING:
+        session.flush()
+        transition(
+            InterviewSession,
+            item.id,
+            SessionState.PENDING,
+            session=session,
+            expected=[SessionState.CONFIRMED],
+        )
     ids = open_requests(
         item.id,
         [int(i) for i in new["interviewers"]],

@@ -39,6 +39,11 @@ RETRYABLE_403_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"}
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "usageLimits"})
 
 
+def retryable_status(status: int, reason: str | None) -> bool:
+    """429, 5xx and rate-limit 403s may pass on a later attempt; other statuses never do."""
+    return status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS)
+
+
 class GoogleConfigError(ValueError):
     """The Google settings are unusable (credentials file missing or malformed, bad email)."""
 
@@ -54,6 +59,11 @@ class GoogleApiError(CalendarError):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+    @property
+    def retryable(self) -> bool:
+        """Transport failures, 429, 5xx and rate-limit 403s may pass later; the rest never."""
+        return self.status is None or retryable_status(self.status, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +119,8 @@ def classify(error: BaseException) -> Failure | None:
     if isinstance(error, HttpError):
         status = int(error.resp.status)
         reason, message = _google_error_body(error.content)
-        retryable = (
-            status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS)
-        )
         return Failure(
-            retryable=retryable,
+            retryable=retryable_status(status, reason),
             status=status,
             reason=reason,
             detail=message or str(error.resp.reason or "") or f"HTTP {status}",
