@@ -7,7 +7,6 @@ message rendered without importing the builders: the Slack side passes `bot.bloc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -80,6 +79,17 @@ class LoopStatus:
 
 
 @dataclass(frozen=True)
+class BookedView:
+    """A loop just booked, for its recruiter; times in the candidate's zone."""
+
+    loop_id: str
+    candidate: str
+    template_title: str
+    zone: str
+    sessions: tuple[SessionView, ...]
+
+
+@dataclass(frozen=True)
 class HomeView:
     """What one user's App Home shows; `loops` is None for someone who is not a recruiter."""
 
@@ -101,14 +111,7 @@ class Renderer(Protocol):
 
     def note(self, text: str) -> Rendered: ...
 
-    def booked(
-        self,
-        loop_id: str,
-        candidate: str,
-        template_title: str,
-        zone: str,
-        sessions: Sequence[SessionView],
-    ) -> Rendered: ...
+    def booked(self, view: BookedView) -> Rendered: ...
 
     def cancelled(
         self, loop_id: str, candidate: str, title: str, when: str, reason: str | None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from bot.blocks.booking import booking_failed_notice
 from bot.blocks.common import fallback, section
 from bot.blocks.loops import booked_summary, cancelled_notice
 from bot.blocks.requests import answered_message, request_message
-from bot.views import Rendered, RequestView, SessionView
+from bot.views import BookedView, Rendered, RequestView
 
 
 class BlockKit:
@@ -23,15 +21,8 @@ class BlockKit:
     def note(self, text: str) -> Rendered:
         return fallback(text), [section(text)]
 
-    def booked(
-        self,
-        loop_id: str,
-        candidate: str,
-        template_title: str,
-        zone: str,
-        sessions: Sequence[SessionView],
-    ) -> Rendered:
-        return booked_summary(loop_id, candidate, template_title, zone, sessions)
+    def booked(self, view: BookedView) -> Rendered:
+        return booked_summary(view)
 
     def cancelled(
         self, loop_id: str, candidate: str, title: str, when: str, reason: str | None

@@ -15,7 +15,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.timefmt import clock_label, day_label
-from bot.views import LoopStatus, SessionView
+from bot.views import BookedView, LoopStatus, SessionView
 
 
 def _session_line(view: SessionView, zone: str) -> str:
@@ -32,9 +32,9 @@ def _session_line(view: SessionView, zone: str) -> str:
     return line
 
 
-def booked_summary(
-    loop_id: str, candidate: str, template_title: str, zone: str, sessions: Sequence[SessionView]
-) -> tuple[str, list[Block]]:
+def booked_summary(view: BookedView) -> tuple[str, list[Block]]:
+    loop_id, candidate, template_title = view.loop_id, view.candidate, view.template_title
+    zone, sessions = view.zone, view.sessions
     lines = "\n".join(_session_line(s, zone) for s in sessions)
     blocks = [
         header(f"Booked: {candidate}"),

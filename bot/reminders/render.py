@@ -32,6 +32,18 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Interview:
+    """The session a message is about: loop, candidate, stage and times in the reader's zone."""
+
+    short_id: str
+    candidate_name: str
+    stage_title: str
+    start: datetime
+    end: datetime
+    timezone: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SessionLine:
     """One session in the recruiter's end-of-loop note."""
 
@@ -96,19 +108,15 @@ def _what(candidate_name: str, stage_title: str) -> str:
 
 
 def session_reminder(
+    about: Interview,
     *,
-    short_id: str,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
     prep: str | None = None,
     meet_link: str | None = None,
     lead: timedelta | None = None,
 ) -> Message:
     """An interviewer's reminder before their session, times in their own zone."""
-    when = time_range(start, end, timezone)
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
+    when = time_range(about.start, about.end, about.timezone)
     soon = f" starts in {duration(lead)}" if lead is not None else " is coming up"
     headline = f":alarm_clock: Your interview {_what(candidate_name, stage_title)}{soon}."
     details = [f"*When:* {when}"]
@@ -125,19 +133,10 @@ def session_reminder(
     return _message(text, *sections, context=f"Loop {loop_tag(short_id)}")
 
 
-def confirm_nudge(
-    *,
-    short_id: str,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
-    nudge_number: int,
-    request_id: int | None = None,
-) -> Message:
+def confirm_nudge(about: Interview, *, nudge_number: int, request_id: int | None = None) -> Message:
     """Ask an interviewer again to answer a pending request, with working answer buttons."""
-    when = time_range(start, end, timezone)
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
+    when = time_range(about.start, about.end, about.timezone)
     again = "still " if nudge_number > 1 else ""
     what = _what(candidate_name, stage_title)
     headline = f":wave: I'm {again}waiting for your answer: can you take {what} on {when}?"
@@ -153,21 +152,17 @@ def confirm_nudge(
 
 
 def unanswered_escalation(
+    about: Interview,
     *,
-    short_id: str,
     interviewer_name: str | None,
     interviewer_slack_id: str | None,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
     nudges: int,
     replacement_failed: bool = False,
 ) -> Message:
     """Tell the recruiter that an interviewer has not answered a request despite nudges."""
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
     who = mention(interviewer_slack_id, interviewer_name)
-    when = time_range(start, end, timezone)
+    when = time_range(about.start, about.end, about.timezone)
     asked = f"after {nudges} reminder{'s' if nudges != 1 else ''}" if nudges else "yet"
     headline = (
         f":warning: {who} has not answered the request to take "
@@ -185,17 +180,10 @@ def unanswered_escalation(
     return _message(text, headline, advice, context=f"Loop {loop_tag(short_id)}")
 
 
-def feedback_due(
-    *,
-    short_id: str,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
-) -> Message:
+def feedback_due(about: Interview) -> Message:
     """Ask an interviewer for their feedback after their session."""
-    when = time_range(start, end, timezone)
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
+    when = time_range(about.start, about.end, about.timezone)
     headline = (
         f":memo: Thanks for interviewing! Your feedback on {_what(candidate_name, stage_title)}"
         f" ({when}) is due — please write it up while it is fresh."

@@ -25,6 +25,7 @@ from bot.services.context import Services
 from bot.services.directory import OrgView, is_recruiter, org_view
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
 from bot.timefmt import clock_label, day_label
+from bot.views import BookedView
 from storage.engine import session_scope
 from storage.models import (
     InterviewSession,
@@ -266,11 +267,13 @@ def send_summary(services: Services, loop_id: int) -> None:
         found = bundle(loop, session=session)
         views = session_views(found, org_view(session=session).timezone)
         text, blocks = services.render.booked(
-            loop.short_id,
-            found.candidate_label(),
-            found.template_title,
-            loop.candidate_timezone,
-            views,
+            BookedView(
+                loop.short_id,
+                found.candidate_label(),
+                found.template_title,
+                loop.candidate_timezone,
+                views,
+            )
         )
         recruiter, short_id = loop.recruiter_slack_id, loop.short_id
     try:

@@ -61,7 +61,6 @@ class ScheduleInput:
 
 def plan(
     services: Services,
-    *,
     template: LoopTemplate,
     stages: list[TemplateStage],
     candidate: CandidateSpec,
@@ -116,14 +115,7 @@ def propose(services: Services, spec: ScheduleInput) -> ProposalView:
     zone = spec.timezone or org.timezone
     window = _window(services, spec, zone, org.defaults)
     candidate = CandidateSpec(zone, spec.availability)
-    request, answer, unknown = plan(
-        services,
-        template=template,
-        stages=stages,
-        candidate=candidate,
-        window=window,
-        exclude_loop_id=None,
-    )
+    request, answer, unknown = plan(services, template, stages, candidate, window, None)
     with session_scope(services.engine) as session:
         person = _upsert_candidate(spec, zone, session=session)
         loop = Loop(
@@ -210,14 +202,7 @@ def replan(services: Services, loop_id: int, note: str) -> ProposalView:
                 TimeRange(parse_instant(a["start"]), parse_instant(a["end"])) for a in availability
             ),
         )
-    request, answer, unknown = plan(
-        services,
-        template=template,
-        stages=stages,
-        candidate=candidate,
-        window=window,
-        exclude_loop_id=loop_id,
-    )
+    request, answer, unknown = plan(services, template, stages, candidate, window, loop_id)
     with session_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None

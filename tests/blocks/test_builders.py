@@ -10,7 +10,7 @@ from bot.blocks.loops import booked_summary
 from bot.blocks.proposals import proposals_message
 from bot.blocks.requests import answered_message, request_message
 from bot.timefmt import clock_label
-from bot.views import OptionView, PersonTime, ProposalView, RequestView, SessionView
+from bot.views import BookedView, OptionView, PersonTime, ProposalView, RequestView, SessionView
 
 START = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
 END = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
@@ -156,6 +156,6 @@ def test_booked_summary_links_meet() -> None:
         "booked",
         "https://meet.google.com/abc-defg-hij",
     )
-    _, blocks = booked_summary("L7F3K", "Ada", "Backend", "Europe/London", [session])
+    _, blocks = booked_summary(BookedView("L7F3K", "Ada", "Backend", "Europe/London", (session,)))
     assert "<https://meet.google.com/abc-defg-hij|Meet>" in blocks[1]["text"]["text"]
     assert "<@U01ANA>" in blocks[1]["text"]["text"]
