@@ -6,8 +6,13 @@ not make a whole proposal fail to post.
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+# The one escaping function and its helpers live in bot.mrkdwn (services use them too).
+from bot.mrkdwn import SLACK_USER_ID as SLACK_USER_ID
+from bot.mrkdwn import escape as escape
+from bot.mrkdwn import unescape as unescape
+from bot.mrkdwn import who as who
 
 Block = dict[str, Any]
 
@@ -34,33 +39,6 @@ def clip(text: str, limit: int) -> str:
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     return cut + "…"
-
-
-def escape(text: str) -> str:
-    """The one escaping function for person-supplied text shown in `text` or mrkdwn.
-
-    Slack parses `&`, `<` and `>` (links, `<@U…>` mentions, `<!channel>` broadcasts, date
-    tokens); escaped, a name like `<https://evil.example|Re-confirm here>` shows as typed.
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def unescape(text: str) -> str:
-    """Undo Slack's escaping of text it sends us (slash commands): store the real characters."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-
-
-def who(slack_id: str | None, name: str | None) -> str:
-    """A person in mrkdwn: a mention Slack renders (`<@U…>`), else their escaped name.
-
-    The id is checked, so an org file's `slack_id` can never smuggle markup in either.
-    """
-    if slack_id and SLACK_USER_ID.match(slack_id):
-        return f"<@{slack_id}>"
-    return escape(name or "someone")
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, str]:

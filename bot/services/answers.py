@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.blocks.common import escape, who
+from bot.mrkdwn import escape, who
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.booking import start_booking

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.blocks.common import who
+from bot.mrkdwn import who
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.context import Services

@@ -27,14 +27,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.ports import MessageRef, MessagingError, SlackUser
+from bot.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,8 @@ NOT_RETRIED_BY_CLIENT = ("chat.postMessage",)  # a lost answer may hide a posted
 HISTORY_LIMIT = 100
 CLOCK_SKEW = 60.0  # seconds: how far Slack's clock may run behind ours when searching history
 DELIVERY_UNKNOWN = "delivery_unknown"
+POST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.25, max_backoff=2.0, deadline=None)
+"""Posts of one DM whose outcome stayed unknown and was not found in the history."""
 
 
 class _UnlessPost(RetryHandler):
@@ -98,18 +99,11 @@ class _OutcomeUnknownError(Exception):
 
 
 class SlackMessenger:
-    """`post_attempts` bounds the posts of one DM; between them, `backoff` decides the pause."""
+    """`post_retry` bounds the posts of one DM and the pauses between them."""
 
-    def __init__(
-        self,
-        client: WebClient,
-        *,
-        post_attempts: int = 3,
-        backoff: RetryIntervalCalculator | None = None,
-    ) -> None:
+    def __init__(self, client: WebClient, *, post_retry: RetryPolicy = POST_RETRY) -> None:
         self.client = client
-        self.post_attempts = post_attempts
-        self.backoff = backoff or BackoffRetryIntervalCalculator(backoff_factor=0.25)
+        self.post_retry = post_retry
         self._dm_channels: dict[str, str] = {}
 
     def _call(self, method: str, **kwargs: Any) -> Any:
@@ -158,7 +152,7 @@ class SlackMessenger:
             if found is not None:
                 log.info("DM %s was already posted; not sent again", key)
                 return found
-        attempts = attempts or self.post_attempts
+        attempts = attempts or self.post_retry.max_attempts
         for attempt in range(1, attempts + 1):
             try:
                 return self._post(args)
@@ -170,7 +164,7 @@ class SlackMessenger:
                 return found
             log.warning("DM %s not posted (%s), attempt %d", key, reason, attempt)
             if attempt < attempts:
-                time.sleep(self.backoff.calculate_sleep_duration(attempt - 1))
+                self.post_retry.sleep(self.post_retry.backoff(attempt))
         raise MessagingError(code, f"Slack chat.postMessage failed: {reason}")
 
     def _post(self, args: dict[str, Any]) -> MessageRef:
@@ -225,18 +219,6 @@ class SlackMessenger:
         args: dict[str, Any] = {"channel": ref.channel, "ts": ref.ts, "text": text[:MAX_TEXT]}
         args["blocks"] = list(blocks) if blocks is not None else []
         self._call("chat.update", **args)
-
-    def send_ephemeral(
-        self,
-        channel: str,
-        user_id: str,
-        text: str,
-        blocks: Sequence[Mapping[str, object]] | None = None,
-    ) -> None:
-        args: dict[str, Any] = {"channel": channel, "user": user_id, "text": text[:MAX_TEXT]}
-        if blocks is not None:
-            args["blocks"] = list(blocks)
-        self._call("chat.postEphemeral", **args)
 
     def publish_home(self, user_id: str, view: Mapping[str, object]) -> None:
         self._call("views.publish", user_id=user_id, view=dict(view))

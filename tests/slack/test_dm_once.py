@@ -7,15 +7,15 @@ The real `SlackMessenger` on the real `WebClient` against FakeSlack, which can c
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from http.client import RemoteDisconnected
 from typing import Any
 
 import pytest
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
 from bot.ports import MessagingError
 from integrations.sandbox.slack_api import DROP_CONNECTION, FakeSlack
-from integrations.slack.messenger import DM_EVENT_TYPE, SlackMessenger, make_web_client
+from integrations.slack.messenger import DM_EVENT_TYPE, POST_RETRY, SlackMessenger, make_web_client
 from storage.engine import session_scope
 from storage.models import InterviewerRequest
 from tests.slack.conftest import Harness
@@ -27,7 +27,7 @@ CHANNEL = FakeSlack.dm_channel_id(USER)
 @pytest.fixture
 def messenger(fake_slack: FakeSlack) -> SlackMessenger:
     client = make_web_client(fake_slack.bot_token, fake_slack.url)
-    return SlackMessenger(client, backoff=FixedValueRetryIntervalCalculator(0.0))
+    return SlackMessenger(client, post_retry=replace(POST_RETRY, sleep=lambda _: None))
 
 
 def posted(fake: FakeSlack, channel: str = CHANNEL) -> list[dict[str, Any]]:

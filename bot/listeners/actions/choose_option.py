@@ -14,8 +14,9 @@ from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services.asks import notify, send_requests
+from bot.services.choose import choose
 from bot.services.context import Services
-from bot.services.proposals import UserFacingError, choose
+from bot.services.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 BUTTON_VALUE = re.compile(r"^(L[0-9A-Z]{4,8}):(\d{1,3})(?::([0-9a-f]{1,64}))?$")
