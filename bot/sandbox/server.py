@@ -1,0 +1,76 @@
+"""One HTTP server for the page, the bot's `/slack/events`, and the candidate pages.
+
+Paths: `/` and `/sandbox/…` are the sandbox page; everything else goes to the bot exactly as
+`interview-bot run --http` serves it (`/slack/events`, `/healthz`, and the public app's pages
+such as `/c/…` when features register there). The fakes listen on their own loopback ports.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bot.org import OrgConfig
+from bot.sandbox.web import create_sandbox_app
+from bot.sandbox.world import Sandbox
+
+log = logging.getLogger(__name__)
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
+class _Router:
+    """Sends the sandbox's own paths to its page and the rest to the bot."""
+
+    def __init__(self) -> None:
+        self.page: Callable[..., Iterable[bytes]] | None = None
+        self.bot: Callable[..., Iterable[bytes]] | None = None
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO") or "/")
+        if self.page is None or self.bot is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"sandbox starting"]
+        if path == "/" or path.startswith("/sandbox/"):
+            return self.page(environ, start_response)
+        return self.bot(environ, start_response)
+
+
+class SandboxServer:
+    """Bind, build the sandbox, serve in a thread; `stop()` undoes it all."""
+
+    def __init__(
+        self, org: OrgConfig, org_path: Path, data_dir: Path, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.router = _Router()
+        self.server: BaseWSGIServer = make_server(host, port, self.router, threaded=True)
+        self.port = int(self.server.server_port)
+        local = "127.0.0.1" if host in WILDCARD_HOSTS else host
+        self.url = f"http://{local}:{self.port}"
+        self.world = Sandbox(org, org_path, data_dir)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="sandbox-http", daemon=True
+        )
+        self._thread.start()
+        self.world.start(self.url)
+        assert self.world.app is not None
+        self.router.bot = self.world.app
+        self.router.page = create_sandbox_app(self.world, self.url).wsgi_app
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.world.stop()
