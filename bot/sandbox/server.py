@@ -49,6 +49,7 @@ class SandboxServer:
     def __init__(
         self, org: OrgConfig, org_path: Path, data_dir: Path, host: str = "127.0.0.1", port: int = 0
     ) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll
         self.router = _Router()
         self.server: BaseWSGIServer = make_server(host, port, self.router, threaded=True)
         self.port = int(self.server.server_port)

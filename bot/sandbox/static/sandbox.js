@@ -11,15 +11,24 @@
     if (el) shown[name] = el.innerHTML;
   }
 
+  let pending = 0;
   async function api(path, data) {
-    const response = await fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(Object.assign({ as: me }, data)),
-    });
-    const answer = await response.json().catch(() => ({}));
-    await refresh();
-    return answer;
+    // body[data-busy] is set while a request and the refresh after it are under way
+    pending += 1;
+    body.dataset.busy = "1";
+    try {
+      const response = await fetch(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(Object.assign({ as: me }, data)),
+      });
+      const answer = await response.json().catch(() => ({}));
+      await refresh();
+      return answer;
+    } finally {
+      pending -= 1;
+      if (pending === 0) delete body.dataset.busy;
+    }
   }
 
   function apply(panes) {
