@@ -23,8 +23,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The bot when Slack credentials are configured (environment or .env), else the local sandbox.
 run: $(STAMP)
-	$(VENV)/bin/interview-bot run $(ARGS)
+	@INTERVIEW_BOT=$(VENV)/bin/interview-bot scripts/run $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'

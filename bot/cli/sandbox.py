@@ -69,9 +69,14 @@ def sandbox_command(
         raise BadInputError(
             f"--port {port}: cannot listen on {bind}:{port} ({error.strerror})"
         ) from None
-    server.start()
-    print(f"sandbox ready: {server.url}/  (org file {org_path}; data in {data_dir}/; Ctrl-C stops)")
-    sys.stdout.flush()
+
+    def announce() -> None:
+        print(
+            f"sandbox: open {server.url}/  (org file {org_path}; data in {data_dir}/; Ctrl-C stops)"
+        )
+        sys.stdout.flush()
+
+    server.start(on_page=announce)
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: done.set())

@@ -22,25 +22,31 @@ from bot.sandbox.world import Sandbox
 log = logging.getLogger(__name__)
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+BOT_START_TIMEOUT = 60.0
 
 
 class _Router:
-    """Sends the sandbox's own paths to its page and the rest to the bot."""
+    """Sends the sandbox's own paths to its page and the rest to the bot.
+
+    The page answers as soon as the fakes run; requests for the bot wait until it is built (a
+    second or two at start), so a click made meanwhile is answered late, not lost.
+    """
 
     def __init__(self) -> None:
         self.page: Callable[..., Iterable[bytes]] | None = None
         self.bot: Callable[..., Iterable[bytes]] | None = None
+        self.bot_ready = threading.Event()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO") or "/")
-        if self.page is None or self.bot is None:
-            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"sandbox starting"]
-        if path == "/" or path.startswith("/sandbox/"):
+        if (path == "/" or path.startswith("/sandbox/")) and self.page is not None:
             return self.page(environ, start_response)
-        return self.bot(environ, start_response)
+        if self.bot_ready.wait(timeout=BOT_START_TIMEOUT) and self.bot is not None:
+            return self.bot(environ, start_response)
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"the sandbox is still starting"]
 
 
 class SandboxServer:
@@ -58,15 +64,20 @@ class SandboxServer:
         self.world = Sandbox(org, org_path, data_dir)
         self._thread: threading.Thread | None = None
 
-    def start(self) -> SandboxServer:
+    def start(self, on_page: Callable[[], None] | None = None) -> SandboxServer:
+        """Serve the page, then build the bot; `on_page` runs once the page answers."""
+        self.world.start_fakes(self.url)
+        self.router.page = create_sandbox_app(self.world, self.url).wsgi_app
         self._thread = threading.Thread(
             target=self.server.serve_forever, name="sandbox-http", daemon=True
         )
         self._thread.start()
-        self.world.start(self.url)
+        if on_page is not None:
+            on_page()
+        self.world.start_bot()
         assert self.world.app is not None
         self.router.bot = self.world.app
-        self.router.page = create_sandbox_app(self.world, self.url).wsgi_app
+        self.router.bot_ready.set()
         return self
 
     def stop(self) -> None:

@@ -16,22 +16,22 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from bot.org import OrgConfig
-from bot.reminders.dispatcher import ReminderDispatcher, TickResult
-from bot.reminders.scheduler import add_dispatch_job
-from bot.runtime import build_services, prepare, wsgi_app
 from bot.sandbox.clock import ShiftedClock
 from bot.sandbox.seed import Person, busy_times, people
-from bot.services.context import Services
 from bot.settings import Settings
 from integrations.sandbox.google_calendar import FakeCalendar
 from integrations.sandbox.slack_api import FakeSlack
 from integrations.sandbox.slack_requests import RequestFactory
+
+if TYPE_CHECKING:  # the bot's modules load in start_bot(), after the page already answers
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.reminders.dispatcher import ReminderDispatcher, TickResult
+    from bot.services.context import Services
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ def clear_data(data_dir: Path) -> None:
 
 
 class Sandbox:
-    """The running sandbox. `start(base_url)` once the page server's port is known."""
+    """The running sandbox: `start_fakes(base_url)` once the page's port is known (the page can
+    answer from then on), then `start_bot()`, which loads the bot and is slower."""
 
     def __init__(self, org: OrgConfig, org_path: Path, data_dir: Path) -> None:
         self.org = org
@@ -80,11 +81,13 @@ class Sandbox:
         self._seeded_until: date | None = None
         self._seed_lock = threading.Lock()
         self.typed: list[dict[str, Any]] = []  # commands people typed (the page shows them)
+        self.settings: Settings | None = None
+        self.ready = threading.Event()  # set once the bot answers /slack/events
 
     # ------------------------------------------------------------------ start / stop
 
-    def start(self, base_url: str) -> None:
-        """Start the fakes, migrate and load the org, build the bot; `base_url` is the page's."""
+    def start_fakes(self, base_url: str) -> None:
+        """Start the fake Slack and Calendar and seed them; `base_url` is the page's."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.slack.start()
         self.calendar = FakeCalendar.start(meet_url=f"{base_url}/sandbox/meet/")
@@ -115,10 +118,16 @@ class Sandbox:
         require_loopback("GOOGLE_API_ENDPOINT", settings.google_api_endpoint or "")
         require_loopback("the service account's token_uri", self.calendar.token_uri)
         self.seed_calendar()
+        self.settings = settings
 
+    def start_bot(self) -> None:
+        """Migrate, load the org, build the real bot and its reminder scheduler."""
+        from bot.runtime import build_services, prepare, wsgi_app
         from storage.engine import make_engine
         from storage.migrate import upgrade
 
+        settings = self.settings
+        assert settings is not None, "start_fakes() first"
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         prepare(settings, engine, self.org)
@@ -126,8 +135,13 @@ class Sandbox:
         self.services = services
         self.app = wsgi_app(services, self.signing_secret)
         self._start_background(services)
+        self.ready.set()
 
     def _start_background(self, services: Services) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from bot.reminders.dispatcher import ReminderDispatcher
+        from bot.reminders.scheduler import add_dispatch_job
         from bot.services.housekeeping import housekeeping
         from bot.services.unanswered import UnansweredRequests
 
