@@ -142,6 +142,7 @@ class Sandbox:
 
         from bot.reminders.dispatcher import ReminderDispatcher
         from bot.reminders.scheduler import add_dispatch_job
+        from bot.runtime import add_booking_jobs
         from bot.services.housekeeping import housekeeping
         from bot.services.unanswered import UnansweredRequests
 
@@ -163,6 +164,7 @@ class Sandbox:
             coalesce=True,
             max_instances=1,
         )
+        add_booking_jobs(scheduler, services, "sandbox")
         scheduler.start()
         self._scheduler = scheduler
 
