@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -18,8 +19,22 @@ from bot.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 EXAMPLE_ORG = Path("org.example.yaml")
+
+
+def host_warning(host: str) -> str | None:
+    """A warning when `host` lets other machines in (everyone who reaches it acts as anyone)."""
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"warning: the sandbox listens on {host}, not only on this machine; anyone who can "
+        "reach it can act as every person in the org file"
+    )
 
 
 def sandbox_org_path() -> Path:
@@ -48,13 +63,10 @@ def sandbox_command(
     configure_logging(os.environ.get("LOG_LEVEL", "").strip().upper() or "WARNING")
     # bolt says the bot token is ignored because we authorize ourselves; true and expected
     logging.getLogger("slack_bolt.App").setLevel(logging.ERROR)
-    bind = host or "127.0.0.1"
-    if bind not in LOOPBACK_HOSTS:
-        print(
-            f"warning: the sandbox listens on {bind}, not only on this machine; anyone who can "
-            "reach it can act as every person in the org file",
-            file=sys.stderr,
-        )
+    bind = host or "127.0.0.1"  # loopback unless --host says otherwise
+    warning = host_warning(bind)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     org_path = sandbox_org_path()
     org = read_org(org_path)
 

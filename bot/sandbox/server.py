@@ -8,6 +8,7 @@ such as `/c/…` when features register there). The fakes listen on their own lo
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -57,8 +58,17 @@ class SandboxServer:
     ) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll
         self.router = _Router()
-        self.server: BaseWSGIServer = make_server(host, port, self.router, threaded=True)
-        self.port = int(self.server.server_port)
+        # Bind first ourselves: werkzeug turns "address in use" into sys.exit(1), and the CLI
+        # must say which --port is the problem (exit 2) instead.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(128)
+            self.port = int(sock.getsockname()[1])
+            self.server: BaseWSGIServer = make_server(
+                host, port, self.router, threaded=True, fd=sock.fileno()
+            )
         local = "127.0.0.1" if host in WILDCARD_HOSTS else host
         self.url = f"http://{local}:{self.port}"
         self.world = Sandbox(org, org_path, data_dir)
