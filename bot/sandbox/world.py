@@ -9,6 +9,7 @@ sandbox's own SQLite file, and every URL it is given is checked to be loopback.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import secrets
 import shutil
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 ORGANIZER = "interviews@sandbox.example"
 SEED_DAYS = 28
 TICK_SECONDS = 5.0
+SAVE_SECONDS = 15
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 WsgiApp = Callable[..., Iterable[bytes]]
@@ -83,6 +85,8 @@ class Sandbox:
         self.typed: list[dict[str, Any]] = []  # commands people typed (the page shows them)
         self.settings: Settings | None = None
         self.ready = threading.Event()  # set once the bot answers /slack/events
+        self._save_lock = threading.Lock()
+        self._saved_changes = -1
 
     # ------------------------------------------------------------------ start / stop
 
@@ -119,6 +123,7 @@ class Sandbox:
         require_loopback("the service account's token_uri", self.calendar.token_uri)
         self.seed_calendar()
         self.settings = settings
+        self._restore()
 
     def start_bot(self) -> None:
         """Migrate, load the org, build the real bot and its reminder scheduler."""
@@ -165,12 +170,14 @@ class Sandbox:
             max_instances=1,
         )
         add_booking_jobs(scheduler, services, "sandbox")
+        scheduler.add_job(self.save, "interval", seconds=SAVE_SECONDS, id="sandbox.save")
         scheduler.start()
         self._scheduler = scheduler
 
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+        self.save()
         if self.dispatcher is not None:
             self.dispatcher.close()
         if self.services is not None:
@@ -185,6 +192,46 @@ class Sandbox:
         if self.calendar is not None:
             self.calendar.stop()
         self.slack.stop()
+
+    # ------------------------------------------------------------------ kept across restarts
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "state.json"
+
+    def save(self) -> None:
+        """Write what people see and the calendar's events next to the database.
+
+        The database alone would come back with loops whose messages and events were gone.
+        """
+        if self.calendar is None or not self.data_dir.exists():
+            return
+        with self._save_lock:
+            changes = self.slack.changes
+            if changes == self._saved_changes:
+                return
+            state = {
+                "slack": self.slack.snapshot(),
+                "calendar": self.calendar.snapshot(),
+                "typed": self.typed,
+            }
+            partial = self.state_path.with_suffix(".tmp")
+            partial.write_text(json.dumps(state), encoding="utf-8")
+            partial.replace(self.state_path)
+            self._saved_changes = changes
+
+    def _restore(self) -> None:
+        if not self.state_path.exists() or self.calendar is None:
+            return
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except ValueError:
+            log.warning("sandbox: %s is unreadable; starting with empty messages", self.state_path)
+            return
+        self.slack.restore(state.get("slack", {}))
+        self.calendar.restore(state.get("calendar", {}))
+        self.typed.extend(state.get("typed", []))
+        self._saved_changes = self.slack.changes
 
     # ------------------------------------------------------------------ calendar seeding
 

@@ -331,6 +331,17 @@ class FakeCalendar:
                 (_parse_time(start), _parse_time(end))
             )
 
+    def snapshot(self) -> dict[str, Any]:
+        """Every event on every calendar, as JSON-ready data (busy times are not included)."""
+        with self._lock:
+            return {"events": copy.deepcopy(self._events)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back the events of :meth:`snapshot` (the sandbox keeps them across restarts)."""
+        with self._lock:
+            for calendar, events in state.get("events", {}).items():
+                self._events.setdefault(calendar, {}).update(copy.deepcopy(events))
+
     def busy_of(self, email: str) -> list[tuple[datetime, datetime]]:
         """The busy intervals set for a calendar (not its events), sorted."""
         with self._lock:

@@ -608,6 +608,42 @@ class FakeSlack:
         with self._cond:
             return dict(self._views)
 
+    def snapshot(self) -> dict[str, Any]:
+        """What people see (messages, App Homes, ephemeral messages), as JSON-ready data."""
+        with self._cond:
+            return copy.deepcopy(
+                {
+                    "messages": [
+                        {"channel": channel, "message": message}
+                        for (channel, _), message in self._messages.items()
+                    ],
+                    "home_views": self._home_views,
+                    "ephemerals": self._ephemerals,
+                    "open_dms": sorted(self._open_dms),
+                    "last_ts": self._last_ts,
+                }
+            )
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Put back what :meth:`snapshot` returned (the sandbox keeps it across restarts)."""
+        with self._cond:
+            for item in state.get("messages", []):
+                message = copy.deepcopy(item["message"])
+                self._messages[(str(item["channel"]), str(message["ts"]))] = message
+            self._home_views.update(copy.deepcopy(state.get("home_views", {})))
+            self._ephemerals.extend(copy.deepcopy(state.get("ephemerals", [])))
+            self._open_dms.update(state.get("open_dms", []))
+            self._last_ts = max(self._last_ts, float(state.get("last_ts", 0.0)))
+            numbers = [
+                int(item_id[1:])
+                for item_id in [e["id"] for e in self._ephemerals]
+                + [v["id"] for v in self._home_views.values()]
+                if item_id[1:].isdigit()
+            ]
+            self._ids = itertools.count(max(numbers, default=0) + 1)
+            self._changes += 1
+            self._cond.notify_all()
+
     @staticmethod
     def dm_channel_id(user_id: str) -> str:
         """The DM channel id this fake uses for a user: ``U01ANA`` → ``D01ANA``."""

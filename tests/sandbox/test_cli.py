@@ -36,6 +36,15 @@ def get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def post_json(url: str, data: dict[str, str]) -> None:
+    request = urllib.request.Request(
+        url, data=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as response:
+        assert response.status == 200
+
+
 def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOOGLE_"))}
@@ -69,12 +78,21 @@ def test_starts_serves_and_keeps_its_data_until_reset(tmp_path: Path) -> None:
         assert status == 200 and "SANDBOX" in page and "Ana Souza" in page
         assert json.loads(get(url + "/healthz")[1]) == {"ok": True}
         assert (data / "sandbox.db").exists()
+        post_json(url + "/sandbox/api/command", {"as": "U0RECRUIT", "text": "/interview pools"})
+        deadline = time.monotonic() + 20
+        while "Interviewer pools" not in get(url + "/?as=U0RECRUIT")[1]:
+            assert time.monotonic() < deadline, "no answer to /interview pools"
+            time.sleep(0.05)
     finally:
         stop(process)
     marker = data / "marker"
     marker.write_text("x", encoding="utf-8")
-    process, _ = start(data)  # no --reset: the data stays
-    stop(process)
+    process, url = start(data)  # no --reset: the data and what people saw stay
+    try:
+        page = get(url + "/?as=U0RECRUIT")[1]
+        assert "/interview pools" in page and "Interviewer pools" in page
+    finally:
+        stop(process)
     assert marker.exists()
     process, _ = start(data, "--reset")
     stop(process)
