@@ -86,8 +86,18 @@ def test_schedule_confirm_book_and_remind(browser: Any, sandbox: SandboxServer) 
     page.locator("#pane-messages").evaluate("el => el.scrollTop = el.scrollHeight")
     page.screenshot(path=str(DOCS / "sandbox.png"))
 
-    # The clock: move forward until the first interviewer's reminder arrives.
+    # App Home: the interviewer's upcoming interview, published by the bot when the tab opens.
     reminded = open_as(context, sandbox, interviewers[0])
+    reminded.click("#tab-home")
+    reminded.wait_for_function(
+        "() => document.querySelector('#pane-home').innerText.includes('Your upcoming interviews')"
+    )
+    assert "Ada Lovelace" in reminded.inner_text("#pane-home")
+    assert reminded.is_hidden("#pane-messages")
+    reminded.screenshot(path=str(DOCS / "sandbox-home.png"))
+    reminded.click("#tab-messages")
+
+    # The clock: move forward until the first interviewer's reminder arrives.
     before = reminded.inner_text("#pane-messages").count("Your interview")
     for _ in range(20):
         reminded.click('[data-advance="4h"]')
