@@ -8,6 +8,7 @@ such as `/c/…` when features register there). The fakes listen on their own lo
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -45,9 +46,50 @@ class _Router:
         if (path == "/" or path.startswith("/sandbox/")) and self.page is not None:
             return self.page(environ, start_response)
         if self.bot_ready.wait(timeout=BOT_START_TIMEOUT) and self.bot is not None:
-            return self.bot(environ, start_response)
+            if path == "/slack/events":
+                return self.bot(environ, start_response)
+            return _with_banner(self.bot, environ, start_response)
         start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
         return [b"the sandbox is still starting"]
+
+
+BANNER = (
+    b'<p role="note" data-sandbox-banner><strong>SANDBOX</strong> \xe2\x80\x94 a page of the '
+    b"local interview-bot sandbox; nothing here reaches a real candidate. "
+    b'<a href="/">Back to the sandbox</a></p>'
+)
+BODY_TAG = re.compile(rb"<body[^>]*>", re.IGNORECASE)
+
+
+def _with_banner(
+    app: Callable[..., Iterable[bytes]],
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+) -> Iterable[bytes]:
+    """Run `app`; an HTML answer (a candidate page) gets a "SANDBOX" line after `<body>`."""
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured.update(status=status, headers=headers, exc_info=exc_info)
+        return lambda data: None  # nothing of ours writes through this
+
+    result = app(environ, capture)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    headers = list(captured["headers"])
+    content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if content_type.startswith("text/html"):
+        body, found = BODY_TAG.subn(lambda m: m.group(0) + BANNER, body, count=1)
+        if not found:
+            body = BANNER + body
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+    start_response(captured["status"], headers, captured["exc_info"])
+    return [body]
 
 
 class SandboxServer:

@@ -109,3 +109,36 @@ def test_fake_slack_keeps_what_each_person_sees() -> None:
         again.restore(json.loads(json.dumps(saved)))
         assert [m["text"] for m in again.messages("D01ANA")] == ["replaced"]
         assert len(again.ephemerals("U01ANA")) == 2
+
+
+def test_candidate_pages_open_in_the_sandbox_marked_as_such(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Whatever registers on the public app (the candidate pages) is served under /c/…."""
+    from flask import Flask
+
+    from bot.org import load_org_file
+    from bot.services.context import Services
+    from tests.sandbox.conftest import EXAMPLE_ORG
+
+    def feature(services: Services, app: Flask) -> None:
+        @app.get("/c/<token>")
+        def candidate(token: str) -> str:
+            assert services.settings.public_url is not None
+            return f"<!doctype html><html><body class='x'><h1>Hello {token}</h1></body></html>"
+
+    monkeypatch.setattr("bot.web.app.PUBLIC_FEATURES", [feature])
+    server = SandboxServer(load_org_file(EXAMPLE_ORG), EXAMPLE_ORG, tmp_path / "sandbox")
+    server.start()
+    try:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"{server.url}/c/abc", timeout=10) as response:
+            page = response.read().decode()
+            length = int(response.headers["Content-Length"])
+        assert (
+            "<body class='x'><p role=\"note\" data-sandbox-banner><strong>SANDBOX</strong>" in page
+        )
+        assert "<h1>Hello abc</h1>" in page
+        assert length == len(page.encode())
+    finally:
+        server.stop()
