@@ -91,7 +91,7 @@
     if (target.matches("[data-bk=action]")) {
       const d = target.dataset;
       if (d.confirm && !window.confirm(d.confirm)) return;
-      if (d.url) window.open(d.url, "_blank", "noopener");
+      if (d.url && /^https?:\/\//i.test(d.url)) window.open(d.url, "_blank", "noopener");
       target.disabled = true;
       try {
         await api("/sandbox/api/action", Object.assign(surfaceOf(target), {
