@@ -182,9 +182,7 @@ class Sandbox:
             self.dispatcher.close()
         if self.services is not None:
             self.services.work.wait_idle(timeout=10)
-            self.services.listeners.wait_idle(timeout=10)
             self.services.work.shutdown()
-            self.services.listeners.shutdown()
             calendar = self.services.calendar
             close = getattr(calendar, "close", None)
             if close is not None:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from bot.blocks.booking import booking_failed_notice
 from bot.blocks.home import home_view
+from bot.blocks.kit import BlockKit
 from bot.blocks.loops import (
-    LoopStatus,
     booked_summary,
     cancelled_notice,
     pools_message,
@@ -25,11 +26,20 @@ from bot.blocks.loops import (
 )
 from bot.blocks.modal import schedule_modal
 from bot.blocks.proposals import chosen_message, proposals_message
-from bot.blocks.requests import RequestView, answered_message, request_message
+from bot.blocks.requests import answered_message, request_message
 from bot.reminders import render as reminders
 from bot.sandbox.mrkdwn import mrkdwn_html
 from bot.sandbox.render import KNOWN_BLOCKS, render_blocks
-from bot.services.views import OptionView, PersonTime, ProposalView, SessionView
+from bot.views import (
+    BookedView,
+    HomeView,
+    LoopStatus,
+    OptionView,
+    PersonTime,
+    ProposalView,
+    RequestView,
+    SessionView,
+)
 
 START = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
 NAMES = {"U01ANA": "Ana Souza", "U02BEN": "Ben Carter", "U0RECRUIT": "Recruiter 1"}
@@ -41,29 +51,17 @@ BEN = PersonTime("Ben Carter", "U02BEN", "America/New_York")
 def session(stage: str, hours: int, *people: PersonTime, state: str = "proposed") -> SessionView:
     start = START + timedelta(hours=hours)
     return SessionView(
-        stage,
-        stage.title(),
-        start,
-        start + timedelta(hours=1),
-        tuple(people),
-        state,
+        stage, stage.title(), start, start + timedelta(hours=1), tuple(people), state,
         "https://meet.example/abc",
-    )
+    )  # fmt: skip
 
 
 def request(request_id: int = 7) -> RequestView:
     return RequestView(
-        request_id,
-        "L7F3K",
-        "Ada <Lovelace> & co",
-        "Code review",
-        "Backend",
-        START,
-        START + timedelta(hours=1),
-        "Asia/Kolkata",
-        "Read the *PR*",
-        ("Ben Carter",),
-    )
+        request_id, "L7F3K", "Ada <Lovelace> & co", "Code review", "Backend", START,
+        START + timedelta(hours=1), "Asia/Kolkata", "Read the *PR*", ("Ben Carter",),
+        notes="Focus on testing",
+    )  # fmt: skip
 
 
 def proposal() -> ProposalView:
@@ -74,28 +72,31 @@ def proposal() -> ProposalView:
         for i in range(3)
     )
     return ProposalView(
-        "L7F3K",
-        "Ada Lovelace",
-        "Europe/London",
-        "Backend",
-        options,
+        "L7F3K", "Ada Lovelace", "Europe/London", "Backend", options,
         note="Two calendars could not be read",
-    )
+    )  # fmt: skip
 
 
 def loop_status() -> LoopStatus:
     return LoopStatus(
+        "L7F3K", "Ada Lovelace", "Backend", "needs attention", "Europe/London",
+        (session("code-review", 0, ANA, state="booked"),), START, attention="event moved",
+    )  # fmt: skip
+
+
+def booked() -> BookedView:
+    return BookedView(
         "L7F3K",
-        "Ada Lovelace",
+        "Ada",
         "Backend",
-        "booked",
         "Europe/London",
         (session("code-review", 0, ANA, state="booked"),),
-        START,
     )
 
 
 def every_built_message() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every builder in bot/blocks/ (and the reminders' messages), with real view data."""
+    kit = BlockKit()
     yield "proposals", proposals_message(proposal())[1]
     yield (
         "proposals-none",
@@ -106,67 +107,33 @@ def every_built_message() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     yield "chosen", chosen_message(proposal(), 1, "U0RECRUIT")[1]
     yield "request", request_message(request())[1]
     yield "answered", answered_message(request(), "You confirmed")[1]
-    yield (
-        "booked",
-        booked_summary(
-            "L7F3K",
-            "Ada",
-            "Backend",
-            "Europe/London",
-            [session("code-review", 0, ANA, state="booked")],
-        )[1],
-    )
+    yield "booked", booked_summary(booked())[1]
+    yield "booking-failed", booking_failed_notice("L7F3K", "Google answered 500")[1]
+    yield "kit-note", kit.note("*Loop* `L7F3K`: asking interviewers")[1]
     yield "status", status_message("Loops for ada@example.com", [loop_status()])[1]
     yield "status-empty", status_message("Loops", [])[1]
     yield "templates", templates_message([("backend-swe", "Backend", ["Code review"])])[1]
     yield "pools", pools_message([("code-review", ["Ana Souza 1/4"])])[1]
-    yield (
-        "home",
-        home_view(upcoming=[request(8)], pending=[request(9)], loops=[loop_status()])["blocks"],
-    )
+    yield "home", home_view(HomeView((request(8),), (request(9),), (loop_status(),)))["blocks"]
+    yield "home-interviewer", home_view(HomeView((), (), None))["blocks"]
     yield "modal", schedule_modal([("backend-swe", "Backend")], "Europe/London")["blocks"]
-    times = {"start": START, "end": START + timedelta(hours=1), "timezone": "Europe/London"}
+    about = reminders.Interview(
+        "L7F3K", "Ada", "Code review", START, START + timedelta(hours=1), "Europe/London"
+    )
     yield (
         "reminder",
         reminders.session_reminder(
-            short_id="L7F3K",
-            candidate_name="Ada",
-            stage_title="Code review",
-            prep="Read it",
-            meet_link="https://meet.example/abc",
-            lead=timedelta(hours=1),
-            **times,
+            about, prep="Read it", meet_link="https://meet.example/abc", lead=timedelta(hours=1)
         ).blocks,
     )
-    yield (
-        "nudge",
-        reminders.confirm_nudge(
-            short_id="L7F3K",
-            candidate_name="Ada",
-            stage_title="Code review",
-            nudge_number=2,
-            request_id=7,
-            **times,
-        ).blocks,
-    )
+    yield "nudge", reminders.confirm_nudge(about, nudge_number=2, request_id=7).blocks
     yield (
         "escalation",
         reminders.unanswered_escalation(
-            short_id="L7F3K",
-            interviewer_name="Ana Souza",
-            interviewer_slack_id="U01ANA",
-            candidate_name="Ada",
-            stage_title="Code review",
-            nudges=2,
-            **times,
+            about, interviewer_name="Ana Souza", interviewer_slack_id="U01ANA", nudges=2
         ).blocks,
     )
-    yield (
-        "feedback",
-        reminders.feedback_due(
-            short_id="L7F3K", candidate_name="Ada", stage_title="Code review", **times
-        ).blocks,
-    )
+    yield "feedback", reminders.feedback_due(about).blocks
     yield (
         "finished",
         reminders.loop_finished(
