@@ -112,7 +112,9 @@ class SandboxServer:
                 host, port, self.router, threaded=True, fd=sock.fileno()
             )
         local = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        self.url = f"http://{local}:{self.port}"
+        self.url = (
+            f"http://[{local}]:{self.port}" if ":" in local else f"http://{local}:{self.port}"
+        )
         self.world = Sandbox(org, org_path, data_dir)
         self._thread: threading.Thread | None = None
 
