@@ -130,6 +130,9 @@ def test_modal_shows_inline_errors(browser: Any, axe_source: str, sandbox: Sandb
     assert sandbox.world.slack.calls("chat.postMessage") == []
     page.screenshot(path=str(DOCS / "sandbox-modal.png"))
     assert axe_violations(page, axe_source) == []
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1400, "height": 900})
 
     page.fill("#in-candidate_email", "grace@candidate.example")
     page.click("#pane-modal button[type=submit]")
