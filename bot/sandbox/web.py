@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_JUMP = timedelta(days=30)
 LONG_POLL_SECONDS = 15.0
+BUSY_SHOWN = timedelta(days=7)  # how far ahead the page lists a person's other meetings
 
 
 def _escape_command(text: str) -> str:
@@ -89,6 +90,16 @@ class SandboxPage:
             key=lambda e: str(e.get("start", {}).get("dateTime", "")),
         )
         emails = {p.email.lower(): p.name for p in world.people if p.email}
+        now = world.clock()
+        busy = (
+            [
+                (start, end)
+                for start, end in world.busy(person.email)
+                if end > now and start < now + BUSY_SHOWN
+            ]
+            if person.email and calendar is not None
+            else []
+        )
         return {
             "messages": render(
                 "messages.html", items=items, zone=person.timezone, names=names, me=person
@@ -104,6 +115,8 @@ class SandboxPage:
                 zone=person.timezone,
                 emails=emails,
                 organizer=ORGANIZER,
+                me=person,
+                busy=busy,
             ),
             "modal": modal_html,
             "clock": render("clock.html", now=world.clock(), zone=person.timezone, world=world),
