@@ -23,6 +23,7 @@ from integrations.google.service import CalendarApi
 
 _ID_NAMESPACE = b"interview-bot/event/v1\x00"
 ALREADY_GONE = frozenset({404, 410})
+OWN_MARKER = ("interviewBot", "1")  # extendedProperties.private on every event the bot makes
 
 
 def event_id_for(key: str) -> str:
@@ -56,7 +57,11 @@ def event_body(spec: EventSpec) -> dict[str, Any]:
         "attendees": [{"email": email} for email in attendees.values()],
         "guestsCanInviteOthers": False,
         "extendedProperties": {
-            "private": {str(k): str(v) for k, v in spec.private_properties.items()}
+            # OWN_MARKER lets a full resync list exactly the bot's events (changes.py).
+            "private": {
+                **{str(k): str(v) for k, v in spec.private_properties.items()},
+                OWN_MARKER[0]: OWN_MARKER[1],
+            }
         },
         "conferenceData": {
             "createRequest": {
