@@ -1,0 +1,134 @@
+"""Carrying out what the classifier decided.
+
+- An interviewer declined the invitation → `release_interviewer` (issue 11's shared path with
+  `decline_slot` / `cant_make_it`: a replacement from the pool, else moving the session, else
+  the recruiter; the event is patched once the replacement confirms). Where that service is
+  absent the recruiter is told and the loop needs attention, like any change nobody can fix.
+- The event was deleted or moved, or the candidate declined → the loop needs attention and its
+  recruiter gets one DM per loop naming the loop and every change, with Reschedule / Cancel
+  buttons. Nothing is recreated or moved back.
+- Invitation answers are stored on the request (shown in status and App Home).
+
+Each reaction is written before or together with the record that stops it repeating (the
+reported fingerprint, the stored answer), so a sync that fails half way is simply run again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from bot.blocks.attention import calendar_change_notice
+from bot.ports import MessagingError
+from bot.services.calendar_sync.classify import (
+    InterviewerDeclined,
+    PersonChanged,
+    Reaction,
+    RecordAnswer,
+    SessionFacts,
+)
+from bot.services.context import Services
+from storage.engine import session_scope
+from storage.models import InterviewerRequest, InterviewSession, Loop, LoopState
+from storage.repo import audit, compare_and_set
+
+log = logging.getLogger(__name__)
+ACTOR = "google-calendar"
+
+
+@dataclass
+class Applied:
+    answers: int = 0
+    releases: int = 0
+    attention_loops: list[str] = field(default_factory=list)
+
+
+def apply(services: Services, decided: Sequence[tuple[SessionFacts, Reaction]]) -> Applied:
+    """Carry out every reaction; raises if one failed (the caller then keeps the old token)."""
+    applied = Applied()
+    changes: dict[int, list[tuple[SessionFacts, PersonChanged]]] = {}
+    for facts, reaction in decided:
+        if isinstance(reaction, PersonChanged):
+            changes.setdefault(facts.loop_id, []).append((facts, reaction))
+    for loop_changes in changes.values():
+        _needs_attention(services, loop_changes, applied)
+    for facts, reaction in decided:
+        if isinstance(reaction, InterviewerDeclined):
+            _release(services, facts, reaction, applied)
+    answers = [r for _, r in decided if isinstance(r, RecordAnswer)]
+    if answers:
+        with session_scope(services.engine) as session:
+            for answer in answers:
+                session.execute(
+                    sa.update(InterviewerRequest)
+                    .where(col(InterviewerRequest.id) == answer.request_id)
+                    .values(calendar_response=answer.response)
+                )
+        applied.answers = len(answers)
+    return applied
+
+
+def _release(
+    services: Services, facts: SessionFacts, reaction: InterviewerDeclined, applied: Applied
+) -> None:
+    seat = next(s for s in facts.seats if s.request_id == reaction.request_id)
+    reason = f"{seat.name} declined the calendar invitation"
+    try:
+        release = importlib.import_module("bot.services.release")
+    except ModuleNotFoundError:
+        what = f"{seat.name} declined the *{facts.title}* invitation in Google Calendar"
+        change = PersonChanged(facts.session_id, facts.loop_id, f"declined:{seat.email}", what)
+        _needs_attention(services, [(facts, change)], applied)
+        return
+    release.release_interviewer(
+        services,
+        session_id=reaction.session_id,
+        interviewer_id=reaction.interviewer_id,
+        reason=reason,
+        actor=ACTOR,
+    )
+    applied.releases += 1
+
+
+def _needs_attention(
+    services: Services, changes: Sequence[tuple[SessionFacts, PersonChanged]], applied: Applied
+) -> None:
+    facts = changes[0][0]
+    whats = [change.what for _, change in changes]
+    with session_scope(services.engine) as session:
+        for item_facts, change in changes:
+            item = session.get(InterviewSession, item_facts.session_id)
+            assert item is not None
+            item.calendar_changes = [*(item.calendar_changes or []), change.fingerprint]
+        compare_and_set(
+            Loop,
+            facts.loop_id,
+            session=session,
+            expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
+            values={"state": LoopState.NEEDS_ATTENTION},
+        )
+        audit(
+            "loop.calendar_changed",
+            session=session,
+            actor=ACTOR,
+            loop_id=facts.loop_id,
+            details={"changes": [change.fingerprint for _, change in changes], "what": whats},
+        )
+        loop = session.get(Loop, facts.loop_id)
+        assert loop is not None
+        recruiter = loop.recruiter_slack_id
+    applied.attention_loops.append(facts.short_id)
+    text, blocks = calendar_change_notice(facts.short_id, whats)
+    try:
+        services.messenger.send_dm(recruiter, text, blocks)
+    except MessagingError as error:  # the state change stands; App Home and status show it
+        log.warning(
+            "could not DM the recruiter about a calendar change: %s",
+            error.code,
+            extra={"loop": facts.short_id},
+        )
