@@ -16,7 +16,7 @@ from bot.blocks.common import (
     header,
     section,
 )
-from bot.services.views import SessionView, clock_label, day_label
+from bot.services.views import PersonTime, SessionView, clock_label, day_label
 
 USAGE = (
     '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
@@ -35,11 +35,17 @@ HELP = f"""*/interview* — interview-loop scheduling
 • `/interview help` — this text"""
 
 
+CALENDAR_ANSWERS = {"accepted": "accepted", "tentative": "tentative", "declined": "declined"}
+
+
+def _person(person: PersonTime) -> str:
+    label = f"<@{person.slack_id}>" if person.slack_id else escape(person.name)
+    answer = CALENDAR_ANSWERS.get(person.calendar_answer or "")
+    return f"{label} (invite {answer})" if answer else label
+
+
 def _session_line(view: SessionView, zone: str) -> str:
-    who = (
-        ", ".join(f"<@{p.slack_id}>" if p.slack_id else escape(p.name) for p in view.interviewers)
-        or "_nobody yet_"
-    )
+    who = ", ".join(_person(p) for p in view.interviewers) or "_nobody yet_"
     line = (
         f"• {day_label(view.start, zone)} {clock_label(view.start, view.end, zone)} "
         f"*{escape(view.title)}* — {who} · _{view.state}_"

@@ -136,7 +136,7 @@ def classify(event: CalendarEvent, facts: SessionFacts | None, *, now: datetime)
         answer = event.attendees.get(seat.email)
         if answer not in ANSWERS:
             continue
-        if answer != seat.calendar_response:
+        if answer != (seat.calendar_response or "needsAction"):
             reactions.append(RecordAnswer(seat.request_id, answer))
         # Acted on once: when the answer first becomes "declined" for a confirmed seat (the
         # answer is stored only after the reaction succeeded, so a failure is retried).

@@ -6,6 +6,8 @@ taken only when free or expired, so two replicas (or a poll racing a push) never
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +44,20 @@ def _update(engine: Engine, where: Any, **values: Any) -> bool:
 def read(engine: Engine) -> CalendarSync:
     with read_scope(engine) as session:
         row = session.get(CalendarSync, ROW)
-        return row if row is not None else CalendarSync(name=ROW)
+        if row is None:
+            return CalendarSync(name=ROW)
+        session.expunge(row)  # a detached snapshot: the read scope's rollback cannot expire it
+        return row
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[CalendarSync]:
+    """The sync row inside a writing unit of work (operators' fixes and tests)."""
+    with session_scope(engine) as session:
+        _ensure_row(session)
+        row = session.get(CalendarSync, ROW)
+        assert row is not None
+        yield row
 
 
 def take_lease(engine: Engine, holder: str, *, now: datetime, ttl: timedelta) -> bool:
