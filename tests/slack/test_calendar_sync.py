@@ -251,3 +251,18 @@ def test_a_sync_asked_for_during_a_sync_runs_once_more(harness: Harness) -> None
     assert CalendarSync(harness.services, worker_id="push-replica").run() is None
     running.join(timeout=10)
     assert len(harness.calendar.api_requests("GET", "/events")) == 2
+
+
+def test_a_decline_in_calendar_30_minutes_before_goes_to_the_recruiter(harness: Harness) -> None:
+    short_id = booked(harness)
+    item, event = session_event(harness, "Code review")
+    email, _ = seat_email(harness, item)
+    harness.clock.now = item.start - timedelta(minutes=30)
+    harness.calendar.set_response(event["id"], email, "declined")
+    harness.calendar.reset_requests()
+
+    sync(harness)
+
+    told = harness.dms(RECRUITER)[-1]["text"]
+    assert f"`{short_id}`" in told and "declined" in told
+    assert [r for r in harness.calendar.api_requests() if r.method != "GET"] == []

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bot.blocks.attention import calendar_change_notice
+from bot.blocks.common import escape
 from bot.ports import MessagingError
 from bot.services.calendar_sync.classify import (
     InterviewerDeclined,
@@ -38,7 +39,7 @@ from storage.models import InterviewerRequest, InterviewSession, Loop, LoopState
 from storage.repo import audit, compare_and_set
 
 log = logging.getLogger(__name__)
-ACTOR = "google-calendar"
+ACTOR = "calendar"  # the actor `release_interviewer` knows as "declined in Google Calendar"
 
 
 @dataclass
@@ -57,10 +58,16 @@ def apply(services: Services, decided: Sequence[tuple[SessionFacts, Reaction]]) 
             changes.setdefault(facts.loop_id, []).append((facts, reaction))
     for loop_changes in changes.values():
         _needs_attention(services, loop_changes, applied)
+    retry_later: set[int] = set()
     for facts, reaction in decided:
-        if isinstance(reaction, InterviewerDeclined):
-            _release(services, facts, reaction, applied)
-    answers = [r for _, r in decided if isinstance(r, RecordAnswer)]
+        if isinstance(reaction, InterviewerDeclined) and not _release(
+            services, facts, reaction, applied
+        ):
+            retry_later.add(reaction.request_id)
+    # An answer is stored only once its reaction is done, so a deferred one is seen again.
+    answers = [
+        r for _, r in decided if isinstance(r, RecordAnswer) and r.request_id not in retry_later
+    ]
     if answers:
         with session_scope(services.engine) as session:
             for answer in answers:
@@ -75,24 +82,29 @@ def apply(services: Services, decided: Sequence[tuple[SessionFacts, Reaction]]) 
 
 def _release(
     services: Services, facts: SessionFacts, reaction: InterviewerDeclined, applied: Applied
-) -> None:
+) -> bool:
+    """Release the decliner like `decline_slot`; False when it must be tried at the next sync
+    (the loop's invitations are being sent right now)."""
     seat = next(s for s in facts.seats if s.request_id == reaction.request_id)
-    reason = f"{seat.name} declined the calendar invitation"
     try:
         release = importlib.import_module("bot.services.release")
     except ModuleNotFoundError:
-        what = f"{seat.name} declined the *{facts.title}* invitation in Google Calendar"
+        what = f"{seat.name} declined the *{escape(facts.title)}* invitation in Google Calendar"
         change = PersonChanged(facts.session_id, facts.loop_id, f"declined:{seat.email}", what)
         _needs_attention(services, [(facts, change)], applied)
-        return
-    release.release_interviewer(
+        return True
+    # The recruiter's message already says who declined what; no separate reason to repeat.
+    result = release.release_interviewer(
         services,
         session_id=reaction.session_id,
         interviewer_id=reaction.interviewer_id,
-        reason=reason,
+        reason="",
         actor=ACTOR,
     )
+    if getattr(result, "outcome", None) == "busy":
+        return False
     applied.releases += 1
+    return True
 
 
 def _needs_attention(
