@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.blocks.common import Block, actions, button, context, fallback, section
+from bot.blocks.common import Block, actions, button, context, escape, fallback, section
 from bot.ids import ActionId, with_suffix
 
 
 def calendar_change_notice(short_id: str, changes: Sequence[str]) -> tuple[str, list[Block]]:
-    """DM text and blocks: what changed (already mrkdwn-safe), and buttons to resolve it."""
+    """DM text and blocks: what changed (plain text, escaped here), and buttons to resolve it."""
+    changes = [escape(change) for change in changes]
     listed = "\n".join(f"• {change}" for change in changes)
     text = (
         f":warning: Loop `{short_id}` needs attention: {'; '.join(changes)}. "

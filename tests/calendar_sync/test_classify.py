@@ -95,7 +95,7 @@ def test_accepted_and_tentative_are_recorded_only(answer: str) -> None:
 def test_deleted_by_someone_else_needs_attention_once() -> None:
     (change,) = classify(CalendarEvent("ev1", "cancelled"), FACTS, now=NOW)
     assert isinstance(change, PersonChanged) and change.fingerprint == "deleted"
-    assert "deleted" in change.what and "*Code &lt;review&gt;*" in change.what
+    assert "deleted" in change.what and "“Code <review>” event" in change.what
     reported = replace(FACTS, reported=frozenset({"deleted"}))
     assert classify(CalendarEvent("ev1", "cancelled"), reported, now=NOW) == []
 
@@ -140,3 +140,11 @@ def test_the_bots_own_changes_and_finished_sessions_are_ignored(facts: SessionFa
 
 def test_an_event_of_no_session_is_ignored() -> None:
     assert classify(CalendarEvent("ev1", "cancelled"), None, now=NOW) == []
+
+
+def test_the_recruiters_notice_escapes_what_people_wrote() -> None:
+    from bot.blocks.attention import calendar_change_notice
+
+    text, blocks = calendar_change_notice("L7F3K", ["the “Code <review>” event was deleted"])
+    assert "&lt;review&gt;" in text and "<review>" not in text
+    assert "&lt;review&gt;" in blocks[0]["text"]["text"]

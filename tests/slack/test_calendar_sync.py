@@ -117,7 +117,7 @@ def test_a_deleted_event_is_reported_and_never_recreated(harness: Harness) -> No
 
     assert harness.loops()[0].state is LoopState.NEEDS_ATTENTION
     (notice,) = attention_dms(harness)
-    assert f"`{short_id}`" in notice["text"] and "*Retrospective* event" in notice["text"]
+    assert f"`{short_id}`" in notice["text"] and "“Retrospective” event" in notice["text"]
     assert "deleted in Google Calendar" in notice["text"]
     assert event["id"] not in harness.calendar.events
     writes = [r for r in harness.calendar.api_requests() if r.method != "GET"]
@@ -144,7 +144,8 @@ def test_a_moved_event_is_reported_and_not_moved_back(harness: Harness) -> None:
     assert [r for r in harness.calendar.api_requests() if r.method != "GET"] == []
     status = harness.command(f"status {short_id}")
     assert status.status == 200
-    assert "needs_attention" in str(harness.slack.responses()[-1])
+    shown = str(harness.slack.responses()[-1])
+    assert "needs_attention" in shown and "changed in Google Calendar: the “Code review”" in shown
 
 
 def test_accepted_and_tentative_answers_show_in_status(harness: Harness) -> None:

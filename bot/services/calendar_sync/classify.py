@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.blocks.common import escape
 from bot.ports import CalendarEvent
 from storage.models import LoopState, RequestState, SessionState
 
@@ -34,7 +33,7 @@ class Seat:
     interviewer_id: int
     request_id: int
     email: str  # lower case
-    name: str  # for messages (already mrkdwn-escaped)
+    name: str  # for messages (plain text)
     state: RequestState
     calendar_response: str | None
 
@@ -83,7 +82,7 @@ class PersonChanged:
     session_id: int
     loop_id: int
     fingerprint: str  # stored once reported
-    what: str  # for the recruiter, e.g. "the *Code review* event was deleted in Google Calendar"
+    what: str  # plain text, e.g. 'the “Code review” event (…) was deleted in Google Calendar'
 
 
 Reaction = RecordAnswer | InterviewerDeclined | PersonChanged
@@ -105,7 +104,7 @@ def classify(event: CalendarEvent, facts: SessionFacts | None, *, now: datetime)
         return []  # an event from an earlier booking of this session
     if facts.end <= now:
         return []
-    title = f"*{escape(facts.title)}*"
+    title = f"“{facts.title}”"  # plain text: escaped where it is shown
     if event.deleted:
         if "deleted" in facts.reported:
             return []

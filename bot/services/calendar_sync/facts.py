@@ -7,7 +7,6 @@ listing may carry nothing but its id, so the stored id comes first.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,8 +14,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.blocks.common import escape
 from bot.ports import CalendarEvent
+from bot.services.calendar_intents import has_open_intent
 from bot.services.calendar_sync.classify import LIVE_LOOPS, Seat, SessionFacts
 from bot.services.directory import display_name
 from storage.models import (
@@ -45,20 +44,6 @@ def _by_ids(model: type[M], column: Any, ids: Iterable[Any], *, session: Session
     for part in _chunks(unique):
         rows.extend(session.exec(select(model).where(column.in_(part))).all())
     return rows
-
-
-def has_open_intent(session_id: int, *, session: Session) -> bool:
-    """Whether the bot is itself about to change this session's event.
-
-    Delegates to the durable calendar-intent outbox (`bot.services.calendar_intents`, issue
-    10). Where that module is absent every calendar write is made synchronously right after its
-    state change, so no write is ever pending and the answer is False.
-    """
-    try:
-        intents = importlib.import_module("bot.services.calendar_intents")
-    except ModuleNotFoundError:
-        return False
-    return bool(intents.has_open_intent(session_id, session=session))
 
 
 def load_facts(events: Sequence[CalendarEvent], *, session: Session) -> dict[str, SessionFacts]:
@@ -127,7 +112,7 @@ def _facts(matched: dict[str, InterviewSession], *, session: Session) -> dict[st
                 interviewer_id=ask.interviewer_id,
                 request_id=ask.id,
                 email=people[ask.interviewer_id].email.casefold(),
-                name=escape(display_name(people[ask.interviewer_id])),
+                name=display_name(people[ask.interviewer_id]),
                 state=ask.state,
                 calendar_response=ask.calendar_response,
             )

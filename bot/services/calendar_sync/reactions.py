@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bot.blocks.attention import calendar_change_notice
-from bot.blocks.common import escape
 from bot.ports import MessagingError
 from bot.services.calendar_sync.classify import (
     InterviewerDeclined,
@@ -36,7 +35,8 @@ from bot.services.calendar_sync.classify import (
 from bot.services.context import Services
 from storage.engine import session_scope
 from storage.models import InterviewerRequest, InterviewSession, Loop, LoopState
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 ACTOR = "calendar"  # the actor `release_interviewer` knows as "declined in Google Calendar"
@@ -89,7 +89,7 @@ def _release(
     try:
         release = importlib.import_module("bot.services.release")
     except ModuleNotFoundError:
-        what = f"{seat.name} declined the *{escape(facts.title)}* invitation in Google Calendar"
+        what = f"{seat.name} declined the “{facts.title}” invitation in Google Calendar"
         change = PersonChanged(facts.session_id, facts.loop_id, f"declined:{seat.email}", what)
         _needs_attention(services, [(facts, change)], applied)
         return True
@@ -117,13 +117,25 @@ def _needs_attention(
             item = session.get(InterviewSession, item_facts.session_id)
             assert item is not None
             item.calendar_changes = [*(item.calendar_changes or []), change.fingerprint]
-        compare_and_set(
-            Loop,
-            facts.loop_id,
-            session=session,
-            expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
-            values={"state": LoopState.NEEDS_ATTENTION},
-        )
+        reason = "changed in Google Calendar: " + "; ".join(whats)
+        loop = session.get(Loop, facts.loop_id)
+        assert loop is not None
+        if loop.state is LoopState.NEEDS_ATTENTION:  # already waiting: add this to the reason
+            reason = f"{loop.attention_reason}; {reason}" if loop.attention_reason else reason
+            session.execute(
+                sa.update(Loop)
+                .where(col(Loop.id) == facts.loop_id, col(Loop.state) == LoopState.NEEDS_ATTENTION)
+                .values(attention_reason=reason)
+            )
+        else:
+            transition(
+                Loop,
+                facts.loop_id,
+                LoopState.NEEDS_ATTENTION,
+                session=session,
+                expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
+                values={"attention_reason": reason},
+            )
         audit(
             "loop.calendar_changed",
             session=session,
@@ -131,8 +143,6 @@ def _needs_attention(
             loop_id=facts.loop_id,
             details={"changes": [change.fingerprint for _, change in changes], "what": whats},
         )
-        loop = session.get(Loop, facts.loop_id)
-        assert loop is not None
         recruiter = loop.recruiter_slack_id
     applied.attention_loops.append(facts.short_id)
     text, blocks = calendar_change_notice(facts.short_id, whats)
