@@ -267,3 +267,29 @@ def test_a_decline_in_calendar_30_minutes_before_goes_to_the_recruiter(harness: 
     told = harness.dms(RECRUITER)[-1]["text"]
     assert f"`{short_id}`" in told and "declined" in told
     assert [r for r in harness.calendar.api_requests() if r.method != "GET"] == []
+
+
+def test_the_bots_own_patch_is_not_reported_before_or_after_it_lands(harness: Harness) -> None:
+    from bot.services.calendar_intents import request_event_patch
+    from bot.services.intent_worker import run_intents
+
+    booked(harness)
+    item, event = session_event(harness, "Code review")
+    later = item.start + timedelta(hours=2)
+    with session_scope(harness.engine) as session:  # the bot moves the session: DB first
+        row = session.get(InterviewSession, item.id)
+        assert row is not None and row.id is not None
+        row.start, row.end = later, later + timedelta(hours=1)
+        request_event_patch(row.id, session=session, now=harness.clock())
+
+    email, _ = seat_email(harness, item)
+    harness.calendar.set_response(event["id"], email, "accepted")
+    before = sync(harness)  # the event still shows the old time, but the intent is open
+    assert before.events == 1 and before.reactions == 0
+    assert run_intents(harness.services, worker_id=WORKER) == 1
+    moved = harness.calendar.events[event["id"]]
+    assert moved["start"]["dateTime"].startswith(later.strftime("%Y-%m-%dT%H:%M"))
+
+    after = sync(harness)  # the bot's own patch comes back as a change: it matches the DB
+    assert after.events == 1 and after.reactions == 1  # only the answer is recorded
+    assert attention_dms(harness) == [] and harness.loops()[0].state is LoopState.BOOKED
