@@ -87,7 +87,7 @@ def start_background(services: Services) -> Callable[[], None]:
     )
     add_booking_jobs(scheduler, services, worker_id)
 
-    stop_sync = _add_calendar_sync(services, scheduler, worker_id)
+    stop_sync = add_calendar_sync(services, scheduler, worker_id)
 
     def stop() -> None:
         scheduler.shutdown(wait=False)
@@ -97,7 +97,7 @@ def start_background(services: Services) -> Callable[[], None]:
     return stop
 
 
-def _add_calendar_sync(services: Services, scheduler: Any, worker_id: str) -> Callable[[], None]:
+def add_calendar_sync(services: Services, scheduler: Any, worker_id: str) -> Callable[[], None]:
     """Poll Google Calendar for changes every CALENDAR_SYNC_EVERY (first run at once); with
     PUBLIC_URL the same job keeps the push channel open. Returns what to run on shutdown."""
     if services.calendar is None:

@@ -121,3 +121,19 @@ def test_without_public_url_no_channel_is_opened(harness: Harness) -> None:
     CalendarSync(harness.services).run()
     assert harness.calendar.channels == {}
     assert harness.calendar.api_requests("POST", "/events/watch") == []
+
+
+def test_the_runtime_polls_every_calendar_sync_every(harness: Harness) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.runtime import add_calendar_sync
+
+    harness.services.settings = harness.services.settings.model_copy(
+        update={"calendar_sync_every": timedelta(seconds=45)}
+    )
+    scheduler = BackgroundScheduler(timezone=UTC)
+    stop = add_calendar_sync(harness.services, scheduler, "replica-1")
+    job = scheduler.get_job("calendar.sync")
+    assert job is not None and job.trigger.interval == timedelta(seconds=45)
+    stop()  # no channel open: nothing to stop, no Google call
+    assert harness.calendar.api_requests("POST", "/channels/stop") == []
