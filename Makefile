@@ -22,9 +22,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
+# The bot when Slack credentials are configured (environment or .env), else the local sandbox.
 run: $(STAMP)
-	$(VENV)/bin/interview-bot run $(ARGS)
+	@INTERVIEW_BOT=$(VENV)/bin/interview-bot scripts/run $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
@@ -33,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/reminders.py
 	-$(PY) benchmarks/booking.py  # PostgreSQL only: needs TEST_DATABASE_URL
 	-$(PY) benchmarks/slack_ack.py  # exits 1 when a target is missed; the report still prints
+	-$(PY) benchmarks/sandbox.py  # make run to page, click to DM (needs Chromium)
 
 clean:
 	rm -rf $(VENV)

@@ -12,7 +12,24 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.blocks.loops import USAGE as SCHEDULE_USAGE
+from bot.mrkdwn import escape, unescape
+
+SCHEDULE_USAGE = (
+    '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
+    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
+)
+
+HELP = f"""*/interview* — interview-loop scheduling
+• `/interview schedule` — open the scheduling form
+• `{SCHEDULE_USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
+10 business days; `tz` defaults to the org's zone)
+• `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
+• `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
+• `/interview reschedule LOOP_ID` — drop the current times and propose new ones
+• `/interview templates` — loop templates and their stages
+• `/interview pools` — interviewer pools and this week's load
+• `/interview help` — this text"""
+
 
 USAGES = {
     "schedule": f"`/interview schedule` (form) or `{SCHEDULE_USAGE}`",
@@ -30,9 +47,11 @@ QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "
 
 
 class UsageError(ValueError):
+    """`str(error)` is mrkdwn (what was typed is escaped); `problem` is the raw sentence."""
+
     def __init__(self, problem: str, command: str | None = None) -> None:
         usage = USAGES.get(command or "", "`/interview help` lists the commands")
-        super().__init__(f"{problem}\nUsage: {usage}")
+        super().__init__(f"{escape(problem)}\nUsage: {usage}")
         self.problem = problem
 
 
@@ -175,6 +194,8 @@ def _schedule(tokens: list[str]) -> Command:
 
 
 def parse_command(text: str) -> Command:
+    """`text` as Slack sends it (`&`, `<`, `>` escaped); values come back unescaped."""
+    text = unescape(text)
     tokens = _tokens(text.strip(), None)
     if not tokens:
         return Help()

@@ -1,7 +1,9 @@
 """Wiring the running bot: services, the bolt app, background jobs, and the two servers.
 
-HTTP mode runs under gunicorn (one worker process with threads, so the background pool and the
-reminder scheduler live in exactly one place per replica); Socket Mode uses bolt's handler.
+HTTP mode runs under gunicorn: `http_workers()` threaded worker processes (one per core, at
+most four, `WEB_CONCURRENCY` overrides), each with its own background pool and reminder
+scheduler, coordinated only through the database. Socket Mode uses bolt's handler in one
+process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.app import build_app
+from bot.blocks.kit import BlockKit
 from bot.org import OrgConfig
 from bot.services.context import Services
 from bot.settings import Settings
@@ -39,7 +42,13 @@ def build_services(settings: Settings, engine: Engine) -> Services:
         calendar = GoogleCalendar.from_settings(settings)
     else:
         log.warning("Google Calendar is not configured: scheduling will explain and refuse")
-    return Services(settings=settings, engine=engine, messenger=messenger, calendar=calendar)
+    return Services(
+        settings=settings,
+        engine=engine,
+        messenger=messenger,
+        calendar=calendar,
+        render=BlockKit(),
+    )
 
 
 def prepare(settings: Settings, engine: Engine, org: OrgConfig) -> None:
@@ -87,9 +96,43 @@ def start_background(services: Services) -> Callable[[], None]:
     )
     add_booking_jobs(scheduler, services, worker_id)
 
+    stop_sync = add_calendar_sync(services, scheduler, worker_id)
+
     def stop() -> None:
         scheduler.shutdown(wait=False)
+        stop_sync()
         services.work.wait_idle(timeout=20)
+
+    return stop
+
+
+def add_calendar_sync(services: Services, scheduler: Any, worker_id: str) -> Callable[[], None]:
+    """Poll Google Calendar for changes every CALENDAR_SYNC_EVERY (first run at once); with
+    PUBLIC_URL the same job keeps the push channel open. Returns what to run on shutdown."""
+    if services.calendar is None:
+        return lambda: None
+    from datetime import UTC, datetime
+
+    from bot.services.calendar_sync.channel import stop_channel
+    from bot.services.calendar_sync.job import CalendarSync
+
+    sync = CalendarSync(services, worker_id=worker_id)
+    scheduler.add_job(
+        sync.tick,
+        "interval",
+        seconds=services.settings.calendar_sync_every.total_seconds(),
+        id="calendar.sync",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+
+    def stop() -> None:
+        try:
+            stop_channel(services, worker_id)
+        except Exception:  # shutting down: log and go on
+            log.exception("could not stop the Calendar push channel")
 
     return stop
 

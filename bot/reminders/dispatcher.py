@@ -27,8 +27,10 @@ One dispatch tick repeats, batch by batch (50 rows), until nothing is due:
    (and retried) like any other reminder.
 
 A process that dies after claiming leaves rows `claimed`; once their lease has passed another
-dispatcher (or the same one after a restart) claims them again. The only window for a duplicate
-is a process dying after Slack accepted a message and before step 4 committed.
+dispatcher (or the same one after a restart) claims them again. Each DM carries the reminder's
+dedupe key in its `metadata`; a send whose answer was lost, and every later attempt of a row
+(`attempts > 1`: an earlier one may have posted before dying), first looks for that key in the
+DM's history, so a message Slack accepted is not posted again.
 
 Code: this module runs the tick (`ReminderDispatcher`) and holds its public types; the SQL of
 steps 1 and 4 is in `claims.py`, the step-2 data loading in `facts.py` and the step-2 rules in
@@ -68,6 +70,7 @@ from bot.reminders.claims import claim_conditions as claim_conditions  # re-expo
 from bot.reminders.claims import claim_due as claim_due  # re-exported for callers
 from bot.reminders.facts import Batch, gather_facts, preload
 from bot.reminders.judge import FAR_FUTURE, Close, Delivery, judge
+from bot.retry import RetryPolicy
 from storage.models import Reminder, ReminderKind, ReminderState
 from storage.types import utcnow
 
@@ -90,17 +93,8 @@ class UnansweredRequestHandler(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Backoff for passing Slack errors: `base · 2^(attempt-1)`, at most `cap`."""
-
-    max_attempts: int = 6
-    base: timedelta = timedelta(seconds=30)
-    cap: timedelta = timedelta(minutes=30)
-
-    def delay(self, attempts: int) -> timedelta:
-        delay: timedelta = self.base * (2 ** max(0, attempts - 1))
-        return min(self.cap, delay)
+SEND_RETRY = RetryPolicy(initial_backoff=30, max_backoff=30 * 60, deadline=None, jitter=False)
+"""Passing Slack errors: 30 s, 1 min, 2 min, … at most 30 min between attempts, 6 attempts."""
 
 
 @dataclass
@@ -153,7 +147,7 @@ class ReminderDispatcher:
         self.lease = lease
         self.batch_size = batch_size
         self.max_batches = max_batches
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or SEND_RETRY
         self.replace_if_more_than = replace_if_more_than
         self._connection: Connection | None = None
         self._lock = threading.Lock()
@@ -355,7 +349,15 @@ class ReminderDispatcher:
             result.failed += 1
             return
         try:
-            self.messenger.send_dm(delivery.target, delivery.message.text, delivery.message.blocks)
+            self.messenger.send_dm(
+                delivery.target,
+                delivery.message.text,
+                delivery.message.blocks,
+                key=f"reminder:{delivery.dedupe_key or delivery.reminder_id}",
+                # an earlier claim of this row may have posted it before dying or losing the answer
+                check_first=delivery.attempts > 1,
+                attempts=1,  # later attempts come from this outbox, with backoff
+            )
         except MessagingError as error:
             if error.permanent:
                 finish_failed(connection, delivery, token, error.code, now=self.now())

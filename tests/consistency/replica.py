@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.blocks.kit import BlockKit
 from bot.services import answers
 from bot.services.context import Services
 from bot.settings import Settings
@@ -49,6 +50,7 @@ def build(config: ReplicaConfig) -> Services:
         engine=make_engine(config.database_url),
         messenger=SlackMessenger(make_web_client(config.slack_token, config.slack_url)),
         calendar=calendar,
+        render=BlockKit(),
         clock=lambda: config.now,
     )
 

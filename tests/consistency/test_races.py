@@ -20,8 +20,8 @@ from sqlmodel import select
 from bot.org import parse_org
 from bot.org.sync import sync_org
 from bot.services import answers, loops
+from bot.services.choose import choose
 from bot.services.intent_worker import LEASE, run_intents
-from bot.services.proposals import choose
 from bot.services.sweeper import sweep
 from storage.engine import session_scope
 from storage.models import AuditLog, InterviewerRequest, Loop, LoopState, RequestState

@@ -24,8 +24,10 @@ from hypothesis.stateful import (
 from sqlmodel import col, select
 
 from bot.services import answers, loops
+from bot.services.choose import choose
+from bot.services.errors import UserFacingError
 from bot.services.intent_worker import LEASE, Job, call, claim, finish, prepare, run_intents
-from bot.services.proposals import ScheduleInput, UserFacingError, choose, propose
+from bot.services.proposals import ScheduleInput, propose
 from bot.services.sweeper import sweep
 from storage.engine import session_scope
 from storage.models import AuditLog, Loop, LoopState
