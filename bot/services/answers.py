@@ -106,7 +106,13 @@ def _record(
     *,
     session: Session,
 ) -> tuple[InterviewerRequest, LoopBundle] | AnswerResult:
-    """Check who answers, then move PENDING → `answer` (one winner) and stop its nudges."""
+    """Check who answers, then move PENDING → `answer` (one winner) and stop its nudges.
+
+    Takes the loop's row lock first (before any request row): every writer of a loop's rows
+    locks in that order, so a confirm and a decline racing on PostgreSQL cannot deadlock, and
+    whoever records the last confirm sees every earlier one.
+    """
+    lock_loop_of(request_id, session=session)
     checked = _check_answerer(request_id, user_id, session=session)
     if isinstance(checked, AnswerResult):
         return checked
@@ -125,11 +131,6 @@ def _record(
 
 def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResult:
     with session_scope(services.engine) as session:
-        # The loop's row lock first: whoever records the last confirm sees every earlier one.
-        loop_id = _loop_of(request_id, session=session)
-        if loop_id is not None:
-            lock_row(Loop, loop_id, session=session)
-            session.expire_all()
         recorded = _record(services, request_id, user_id, RequestState.CONFIRMED, session=session)
         if isinstance(recorded, AnswerResult):
             return recorded
@@ -175,10 +176,14 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
     return AnswerResult("confirmed", f"Confirmed. Thanks! (loop `{short_id}`)")
 
 
-def _loop_of(request_id: int, *, session: Session) -> int | None:
+def lock_loop_of(request_id: int, *, session: Session) -> None:
+    """Lock the loop a request belongs to (`storage.states.lock_row`) and forget what this
+    session read before, so everything after the lock is read fresh."""
     ask = session.get(InterviewerRequest, request_id)
     item = None if ask is None else session.get(InterviewSession, ask.session_id)
-    return None if item is None else item.loop_id
+    if item is not None:
+        lock_row(Loop, item.loop_id, session=session)
+        session.expire_all()
 
 
 def _progress(found: LoopBundle) -> tuple[int, int]:

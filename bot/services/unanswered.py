@@ -6,6 +6,7 @@ import logging
 
 from bot.mrkdwn import who
 from bot.reminders.outbox import cancel_request_follow_ups
+from bot.services.answers import lock_loop_of
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.context import Services
 from bot.services.directory import display_name
@@ -27,6 +28,7 @@ class UnansweredRequests:
             ask = session.get(InterviewerRequest, request_id)
             if ask is None:
                 return False
+            lock_loop_of(request_id, session=session)  # loop before request, like every writer
             if not transition(
                 InterviewerRequest,
                 request_id,

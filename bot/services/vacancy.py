@@ -41,6 +41,7 @@ from storage.models import (
     LoopState,
 )
 from storage.repo import audit
+from storage.states import lock_row
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
     now = services.clock()
     with session_scope(services.engine) as session:
         booking_lock(session=session)
-        loop = session.get(Loop, found.loop.id)
+        loop = lock_row(Loop, found.loop.id or 0, session=session)  # before any request row
         item = session.get(InterviewSession, session_id)
         assert loop is not None and item is not None and loop.id is not None
         if loop.state is not LoopState.PENDING:

@@ -128,19 +128,19 @@ def test_racing_last_confirms_in_two_replica_processes_book_exactly_once(
 
 def test_confirm_racing_decline_of_one_request_records_one_answer(harness: Harness) -> None:
     loop_id = loop_id_of(harness.engine, harness.book_first_option())
-    request_id, user = pending_requests(harness.engine, loop_id)[0]
-    results = _race(
-        lambda: answers.confirm(harness.services, request_id=request_id, user_id=user),
-        lambda: answers.decline(harness.services, request_id=request_id, user_id=user),
-    )
-    outcomes = sorted(r.outcome for r in results)
-    assert outcomes in (["already", "confirmed"], ["already", "declined"])
-    winner = next(r.outcome for r in results if r.outcome != "already")
-    with session_scope(harness.engine) as session:
-        ask = session.get(InterviewerRequest, request_id)
-        assert ask is not None
-        assert ask.state.value == winner
-    assert inconsistencies(harness.engine, harness.calendar, idle=False) == []
+    for request_id, user in pending_requests(harness.engine, loop_id)[:3]:
+        results = _race(
+            partial(answers.confirm, harness.services, request_id=request_id, user_id=user),
+            partial(answers.decline, harness.services, request_id=request_id, user_id=user),
+        )
+        outcomes = sorted(r.outcome for r in results)
+        assert outcomes in (["already", "confirmed"], ["already", "declined"])
+        winner = next(r.outcome for r in results if r.outcome != "already")
+        with session_scope(harness.engine) as session:
+            ask = session.get(InterviewerRequest, request_id)
+            assert ask is not None
+            assert ask.state.value == winner
+        assert inconsistencies(harness.engine, harness.calendar, idle=False) == []
 
 
 def test_cancel_racing_the_booking_leaves_no_event(harness: Harness) -> None:
