@@ -17,6 +17,7 @@ class PersonTime:
     name: str
     slack_id: str | None
     timezone: str
+    calendar_answer: str | None = None  # their answer to the calendar invitation, if seen
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,19 @@ from bot.blocks.common import (
     who,
 )
 from bot.timefmt import clock_label, day_label
-from bot.views import BookedView, LoopStatus, SessionView
+from bot.views import BookedView, LoopStatus, PersonTime, SessionView
+
+CALENDAR_ANSWERS = {"accepted": "accepted", "tentative": "tentative", "declined": "declined"}
+
+
+def _person(person: PersonTime) -> str:
+    label = who(person.slack_id, person.name)
+    answer = CALENDAR_ANSWERS.get(person.calendar_answer or "")
+    return f"{label} (invite {answer})" if answer else label
 
 
 def _session_line(view: SessionView, zone: str) -> str:
-    people = ", ".join(who(p.slack_id, p.name) for p in view.interviewers) or "_nobody yet_"
+    people = ", ".join(_person(p) for p in view.interviewers) or "_nobody yet_"
     line = (
         f"• {day_label(view.start, zone)} {clock_label(view.start, view.end, zone)} "
         f"*{escape(view.title)}* — {people} · _{view.state}_"

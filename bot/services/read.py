@@ -88,8 +88,12 @@ def bundle(loop: Loop, *, session: Session) -> LoopBundle:
     )
 
 
-def person_time(person: Interviewer, default_zone: str) -> PersonTime:
-    return PersonTime(display_name(person), person.slack_id, person.timezone or default_zone)
+def person_time(
+    person: Interviewer, default_zone: str, calendar_answer: str | None = None
+) -> PersonTime:
+    return PersonTime(
+        display_name(person), person.slack_id, person.timezone or default_zone, calendar_answer
+    )
 
 
 def session_views(found: LoopBundle, default_zone: str) -> tuple[SessionView, ...]:
@@ -104,7 +108,8 @@ def session_views(found: LoopBundle, default_zone: str) -> tuple[SessionView, ..
                 start=item.start,
                 end=item.end,
                 interviewers=tuple(
-                    person_time(found.people[r.interviewer_id], default_zone) for r in holders
+                    person_time(found.people[r.interviewer_id], default_zone, r.calendar_response)
+                    for r in holders
                 ),
                 state=item.state.value,
                 meet_link=item.meet_link,
