@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import secrets
-import shutil
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -55,10 +54,26 @@ def require_loopback(name: str, url: str) -> None:
         raise NotLoopbackError(f"{name} is {url!r}: the sandbox only talks to 127.0.0.1")
 
 
+DATA_FILES = (
+    "sandbox.db",
+    "sandbox.db-wal",
+    "sandbox.db-shm",
+    "sandbox.db-journal",
+    "clock.json",
+    "state.json",
+    "state.tmp",
+    "service-account.json",
+)
+
+
 def clear_data(data_dir: Path) -> None:
-    """`--reset`: forget the sandbox's database, clock and keys."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
+    """`--reset`: forget the sandbox's database, clock, messages and key.
+
+    Only the sandbox's own files go, so a `--data-dir` pointed at a busy folder loses nothing
+    else.
+    """
+    for name in DATA_FILES:
+        (data_dir / name).unlink(missing_ok=True)
 
 
 class Sandbox:
@@ -84,7 +99,6 @@ class Sandbox:
         self._seed_lock = threading.Lock()
         self.typed: list[dict[str, Any]] = []  # commands people typed (the page shows them)
         self.settings: Settings | None = None
-        self.ready = threading.Event()  # set once the bot answers /slack/events
         self._save_lock = threading.Lock()
         self._saved_changes = -1
 
@@ -140,7 +154,6 @@ class Sandbox:
         self.services = services
         self.app = wsgi_app(services, self.signing_secret)
         self._start_background(services)
-        self.ready.set()
 
     def _start_background(self, services: Services) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
