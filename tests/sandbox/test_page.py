@@ -142,3 +142,34 @@ def test_candidate_pages_open_in_the_sandbox_marked_as_such(
         assert length == len(page.encode())
     finally:
         server.stop()
+
+
+def test_moving_the_clock_delivers_a_nudge_at_once(sandbox: SandboxServer) -> None:
+    """An interviewer who has not answered gets the nudge as soon as the clock passes 4 h."""
+    world = sandbox.world
+    services = world.services
+    assert services is not None
+    api = f"{sandbox.url}/sandbox/api"
+    command = '/interview schedule ada@candidate.example backend-swe name="Ada"'
+    post(f"{api}/command", {"as": "U0RECRUIT", "text": command})
+    services.work.wait_idle(timeout=20)
+    (proposal,) = world.slack.messages("D0RECRUIT")
+    button = proposal["blocks"][3]["accessory"]
+    post(
+        f"{api}/action",
+        {"as": "U0RECRUIT", "surface": "message", "channel": "D0RECRUIT", "ts": proposal["ts"],
+         "type": "button", "action_id": button["action_id"], "value": button["value"]},
+    )  # fmt: skip
+    services.work.wait_idle(timeout=20)
+    asked = [m["channel"] for m in world.slack.messages() if "Can you take" in m["text"]]
+    assert asked
+    nudged_before = [m for m in world.slack.messages() if m["text"].startswith("Please answer:")]
+    assert nudged_before == []
+    status, answer = post(f"{api}/clock", {"advance": "3h"})
+    assert answer["sent"] == 0
+    status, answer = post(f"{api}/clock", {"advance": "2h"})  # past CONFIRM_NUDGE_AFTER (4h)
+    assert status == 200 and answer["sent"] >= len(asked)
+    nudged = {
+        m["channel"] for m in world.slack.messages() if m["text"].startswith("Please answer:")
+    }
+    assert nudged == set(asked)
