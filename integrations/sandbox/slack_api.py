@@ -59,6 +59,7 @@ __all__ = [
 DEFAULT_SCOPES: tuple[str, ...] = (
     "chat:write",
     "commands",
+    "im:history",
     "im:write",
     "users:read",
     "users:read.email",
@@ -155,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, response_headers, payload = self.server.fake._handle_http(
             self.command, self.path, headers, body
         )
+        if status == DROP_CONNECTION:  # the call was carried out; its answer is lost
+            self.close_connection = True
+            return
         data = json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("content-type", "application/json; charset=utf-8")
@@ -251,6 +255,7 @@ class FakeSlack:
         self._changes = 0
         self._last_ts = 0.0
         self._ids = itertools.count(1)
+        self._lost_answers: list[_Fault] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -572,6 +577,7 @@ class FakeSlack:
             self._response_url_uses.clear()
             self._expired_response_urls.clear()
             self._open_dms.clear()
+            self._lost_answers.clear()
             self._ephemerals.clear()
             self._response_contexts.clear()
             self._trigger_users.clear()
@@ -676,6 +682,7 @@ class FakeSlack:
             method = path
 
         status, extra_headers, payload = self._answer(method, name, token, args)
+        status, payload = self._maybe_lose_answer(method, args, status, payload)
         call = Call(
             method=method,
             args=args,
@@ -1150,6 +1157,79 @@ class FakeSlack:
         ticket = uuid.uuid4()
         return {"ok": True, "url": f"{self.socket_mode_url}?ticket={ticket}&app_id={self.app_id}"}
 
+    # ------------------------------------------------------------------ lost answers, history
+
+    def lose_answer_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        match: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Carry out the next ``times`` matching calls, then lose their answers.
+
+        The call has its effect (a ``chat.postMessage`` is stored and shows in
+        ``conversations.history``), but the client gets ``status`` with
+        ``{"ok": false, "error": "internal_error"}`` instead of the real answer, or, with
+        ``status=DROP_CONNECTION``, no answer at all (the connection is closed). This is the
+        case where retrying blindly would post twice.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        fault = _Fault(method, "internal_error", status, None, times, dict(match or {}))
+        with self._cond:
+            self._lost_answers.append(fault)
+
+    def _maybe_lose_answer(
+        self, method: str, args: Mapping[str, Any], status: int, payload: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        if status != 200 or not payload.get("ok"):
+            return status, payload
+        with self._cond:
+            for fault in self._lost_answers:
+                if fault.matches(method, args):
+                    assert fault.remaining is not None
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._lost_answers.remove(fault)
+                    return fault.status, {"ok": False, "error": fault.error}
+        return status, payload
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; ``metadata`` only with ``include_all_metadata``; ``oldest``/``latest``
+        exclusive unless ``inclusive``; ``limit`` (default 100) with ``has_more``."""
+        channel = self._resolve_channel(str(args.get("channel") or ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if "im:history" not in self.scopes and channel.startswith("D"):
+            return {"ok": False, "error": "missing_scope", "needed": "im:history"}
+        inclusive = _same(args.get("inclusive"), True)
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        limit = int(args.get("limit") or 100)
+        with_metadata = _same(args.get("include_all_metadata"), True)
+
+        def inside(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        with self._cond:
+            found = [
+                copy.deepcopy(message)
+                for (ch, ts), message in self._messages.items()
+                if ch == channel and inside(float(ts))
+            ]
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        if not with_metadata:
+            for message in found:
+                message.pop("metadata", None)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+
+DROP_CONNECTION = 0
+"""``lose_answer_next(status=DROP_CONNECTION)``: close the connection without any answer."""
 
 _TRIGGER_COUNTER = itertools.count(1)
 
@@ -1167,6 +1247,7 @@ _BUILTIN_METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]
     "views.update": FakeSlack._views_update,
     "views.publish": FakeSlack._views_publish,
     "apps.connections.open": FakeSlack._apps_connections_open,
+    "conversations.history": FakeSlack._conversations_history,
 }
 
 
