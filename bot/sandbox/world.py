@@ -100,6 +100,7 @@ class Sandbox:
         self.typed: list[dict[str, Any]] = []  # commands people typed (the page shows them)
         self.settings: Settings | None = None
         self._save_lock = threading.Lock()
+        self._stop_sync: Callable[[], None] = lambda: None
         self._saved_changes = -1
 
     # ------------------------------------------------------------------ start / stop
@@ -160,7 +161,7 @@ class Sandbox:
 
         from bot.reminders.dispatcher import ReminderDispatcher
         from bot.reminders.scheduler import add_dispatch_job
-        from bot.runtime import add_booking_jobs
+        from bot.runtime import add_booking_jobs, add_calendar_sync
         from bot.services.housekeeping import housekeeping
         from bot.services.unanswered import UnansweredRequests
 
@@ -183,6 +184,7 @@ class Sandbox:
             max_instances=1,
         )
         add_booking_jobs(scheduler, services, "sandbox")
+        self._stop_sync = add_calendar_sync(services, scheduler, "sandbox")
         scheduler.add_job(self.save, "interval", seconds=SAVE_SECONDS, id="sandbox.save")
         scheduler.start()
         self._scheduler = scheduler
@@ -190,6 +192,7 @@ class Sandbox:
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+            self._stop_sync()
         self.save()
         if self.dispatcher is not None:
             self.dispatcher.close()
