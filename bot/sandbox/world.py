@@ -274,6 +274,15 @@ class Sandbox:
         assert self.calendar is not None
         return self.calendar.busy_of(email)
 
+    def answer_invitation(self, event_id: str, email: str, response: str) -> None:
+        """An attendee answers in Google Calendar; Google then notifies the bot (push)."""
+        assert self.calendar is not None
+        self.calendar.set_response(event_id, email, response)
+        self.calendar.push()
+        if self.services is not None:
+            self.services.work.wait_idle(timeout=10)
+        self.slack.touch()
+
     # ------------------------------------------------------------------ time
 
     def advance(self, delta: timedelta) -> TickResult | None:
