@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services.unanswered import UnansweredRequests
+from integrations.sandbox.slack_requests import app_home_opened_event
 from storage.engine import session_scope
 from storage.models import (
     AuditLog,
@@ -24,7 +25,6 @@ from storage.models import (
     LoopState,
     Reminder,
 )
-from tests.fakes.slack_requests import app_home_opened_event
 from tests.slack.conftest import RECRUITER, Harness
 
 ALL = ("U01ANA", "U02BEN", "U03CHI", "U04DAN", "U05EVA", "U06FAY", "U07GUS")
@@ -125,6 +125,8 @@ def test_decline_after_confirming(harness: Harness, quiet_log: Any) -> None:
     [
         ("987654", "That interview request no longer exists; nothing changed."),
         ("abc", "That button is malformed; nothing changed."),
+        ("99999999999999999999", "That button is malformed; nothing changed."),
+        ("²", "That button is malformed; nothing changed."),
         ("", "That button is malformed; nothing changed."),
     ],
 )
@@ -175,6 +177,8 @@ def test_choose_after_the_loop_was_cancelled(harness: Harness, quiet_log: Any) -
         ("<!channel>:0", "That button is malformed; nothing changed."),
         ("LZZZZ:x", "That button is malformed; nothing changed."),
         ("LZZZZ", "That button is malformed; nothing changed."),
+        ("LZZZZ:99999", "That button is malformed; nothing changed."),
+        ("LZZZZ:²", "That button is malformed; nothing changed."),
     ],
 )
 def test_choose_with_unknown_loop_or_malformed_value(
