@@ -50,8 +50,8 @@ def event_spec(found: LoopBundle, item: InterviewSession, org: OrgView) -> Event
     shows attendees to each other anyway), nothing about the loop beyond its short id.
     """
     assert item.id is not None
-    holders = found.holders(item.id)
-    people = [found.people[r.interviewer_id] for r in holders]
+    confirmed = [r for r in found.holders(item.id) if r.state is RequestState.CONFIRMED]
+    people = [found.people[r.interviewer_id] for r in confirmed]  # a pending ask is not invited
     zone = found.loop.candidate_timezone
     company = org.company
     role = found.template_title

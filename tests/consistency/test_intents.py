@@ -356,3 +356,49 @@ def test_company_and_first_names_from_the_org_file_reach_the_event(harness: Harn
     first_name = interviewer.split("@")[0].capitalize()  # org_data: name Ana, email ana@…
     assert f"With: {first_name}\n" in review["description"]
     assert interviewer not in review["description"]
+
+
+def test_patch_invites_only_confirmed_interviewers(harness: Harness) -> None:
+    """A replacement still being asked is not invited; once confirmed, the patch adds them."""
+    from bot.services.asks import open_requests
+    from storage.models import Interviewer, InterviewerRequest
+
+    loop_id, (request_id, user) = _ready_to_book(harness)
+    answers.confirm(harness.services, request_id=request_id, user_id=user)
+    with session_scope(harness.engine) as session:
+        item = session.exec(
+            select(InterviewSession).where(
+                InterviewSession.loop_id == loop_id, InterviewSession.stage_name == "retro"
+            )
+        ).one()
+        holder = session.exec(
+            select(InterviewerRequest).where(
+                InterviewerRequest.session_id == item.id,
+                InterviewerRequest.state == RequestState.CONFIRMED,
+            )
+        ).one()
+        transition(InterviewerRequest, holder.id or 0, RequestState.DECLINED, session=session)
+        gus_or_fay = session.exec(
+            select(Interviewer).where(
+                Interviewer.slack_id.in_(["U06FAY", "U07GUS"]),  # type: ignore[union-attr]
+                Interviewer.id != holder.interviewer_id,
+            )
+        ).one()
+        [new_id] = open_requests(
+            item.id or 0,
+            [gus_or_fay.id or 0],
+            session=session,
+            now=harness.clock.now,
+            nudge_after=timedelta(hours=4),
+        )
+        request_event_patch(item.id or 0, session=session, now=harness.clock.now)
+        event_id, newcomer = item.calendar_event_id or "", gus_or_fay.email
+    run_intents(harness.services)
+    emails = {a["email"] for a in harness.calendar.events[event_id]["attendees"]}
+    assert newcomer not in emails and emails == {"ada@cand.example"}
+    with session_scope(harness.engine) as session:
+        transition(InterviewerRequest, new_id, RequestState.CONFIRMED, session=session)
+        request_event_patch(item.id or 0, session=session, now=harness.clock.now)
+    run_intents(harness.services)
+    emails = {a["email"] for a in harness.calendar.events[event_id]["attendees"]}
+    assert emails == {"ada@cand.example", newcomer}
