@@ -1,4 +1,4 @@
-"""The bolt App: our WebClient, request verification, listeners acking on the request thread.
+"""The bolt App: our WebClient, request verification, listeners run on the request thread.
 
 Redelivered requests are de-duplicated after the ack (see bot/listeners/delivery.py).
 """
@@ -50,9 +50,6 @@ def build_app(services: Services, *, client: WebClient, signing_secret: str | No
         # Our listeners only parse, ack and hand slow work to the background pool, so running
         # them on the request thread answers Slack at once (no polling for the ack).
         process_before_response=True,
-        # Lazy halves (bot/listeners/delivery.py) run on our pool: started up front, and
-        # `wait_idle` covers them.
-        listener_executor=services.work,
     )
     register_all(app, services)
     return app

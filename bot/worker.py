@@ -1,16 +1,19 @@
-"""The pool that runs slow work after Slack has been acknowledged.
+"""The pools that run listener bodies and slow work after Slack has been acknowledged.
 
-Listeners ack first; their lazy halves and other background work run here. Worker threads
-are started up front and fed through a queue, so `submit` never creates a thread or takes
-`concurrent.futures`' process-wide lock: under a burst of commands that lock, held while a new
-thread starts, made acks queue behind each other. `wait_idle` lets tests and shutdown wait
-for in-flight work without sleeping.
+Handlers ack first and submit here. Worker threads are started up front and fed through a
+queue, so `submit` never creates a thread or takes `concurrent.futures`' process-wide lock:
+under a burst of commands that lock, held while a new thread starts, made acks queue behind
+each other. `wait_idle` lets tests and shutdown wait for in-flight work without sleeping.
 
-This pool is also bolt's `listener_executor`: listeners use bolt's own ack-then-run (`lazy=`,
-see bot/listeners/delivery.py), and the lazy halves run here. Measured before switching, with
+Why not bolt's own ack-then-run (`app.command(...)(ack=…, lazy=[…])`): measured with
 `benchmarks/slack_ack.py --burst 50 --rounds 3 --samples 3 --no-realistic` on the shared 2-core
-machine (load average about 1.0): p99 ack 139 ms with a lazy `/interview`, 170 ms with the
-hand-off to this pool it replaced, both well inside the 300 ms target.
+machine (2026-12-06, load average ≈1.0 for both runs), a lazy `/interview` met the ack target
+as well as this pool does (p99 139 ms lazy vs 170 ms here, within the run-to-run noise; target
+300 ms), so speed decides nothing. It is not used because a lazy function only gets a fresh
+copy of the request: what the ack side decided (the parsed command, the recruiter check, a
+validated modal) cannot be handed over, so every listener would parse and authorise twice and
+the two halves could disagree (a role changed between them). Handing the decided task to this
+pool keeps one decision per delivery; `submit_once` adds the per-delivery de-duplication.
 """
 
 from __future__ import annotations

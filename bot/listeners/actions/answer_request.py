@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 
 from bot.ids import ActionId, action_pattern
-from bot.listeners.delivery import RESPOND, after_ack, submit_once
+from bot.listeners.delivery import submit_once
 from bot.listeners.events.app_home import publish_home
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
@@ -23,20 +23,27 @@ Answer = Callable[..., AnswerResult]
 def register(app: App, services: Services) -> None:
     def listener(answer: Answer) -> Callable[..., None]:
         def handle(
-            ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
         ) -> None:
             ack()
             user = str(body.get("user", {}).get("id", ""))
             from_home = body.get("container", {}).get("type") == "view"
             submit_once(
-                context, run_answer, answer, str(action.get("value", "")), user, RESPOND, from_home
+                services,
+                body,
+                run_answer,
+                services,
+                answer,
+                str(action.get("value", "")),
+                user,
+                respond,
+                from_home,
             )
 
         return handle
 
-    lazy = [after_ack(services)]
-    app.action(action_pattern(ActionId.CONFIRM_SLOT))(ack=listener(confirm), lazy=lazy)
-    app.action(action_pattern(ActionId.DECLINE_SLOT))(ack=listener(decline), lazy=lazy)
+    app.action(action_pattern(ActionId.CONFIRM_SLOT))(listener(confirm))
+    app.action(action_pattern(ActionId.DECLINE_SLOT))(listener(decline))
 
 
 def run_answer(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 
 from bot.blocks.proposals import proposals_message
 from bot.ids import ActionId, action_pattern
-from bot.listeners.delivery import RESPOND, after_ack, submit_once
+from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services.asks import notify, send_requests
@@ -21,17 +21,14 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
+    @app.action(action_pattern(ActionId.CHOOSE_OPTION))
     def choose_option(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         ack()
         user = str(body.get("user", {}).get("id", ""))
         value = str(action.get("value", ""))
-        submit_once(context, run_choose, value, user, RESPOND)
-
-    app.action(action_pattern(ActionId.CHOOSE_OPTION))(
-        ack=choose_option, lazy=[after_ack(services)]
-    )
+        submit_once(services, body, run_choose, services, value, user, respond)
 
 
 def run_choose(services: Services, value: str, user: str, respond: Respond) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 
 from bot.ids import ActionId, action_pattern
-from bot.listeners.delivery import RESPOND, after_ack, submit_once
+from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services.booking import retry_booking
@@ -18,12 +18,13 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    @app.action(action_pattern(ActionId.RETRY_BOOKING))
+    def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user = str(body.get("user", {}).get("id", ""))
-        submit_once(context, run_retry, str(action.get("value", "")), user, RESPOND)
-
-    app.action(action_pattern(ActionId.RETRY_BOOKING))(ack=retry, lazy=[after_ack(services)])
+        submit_once(
+            services, body, run_retry, services, str(action.get("value", "")), user, respond
+        )
 
 
 def run_retry(services: Services, short_id: str, user: str, respond: Respond) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.loops import pools_message, status_message, templates_message
@@ -24,7 +24,7 @@ from bot.grammar import (
     UsageError,
     parse_command,
 )
-from bot.listeners.delivery import RESPOND, after_ack, submit, submit_once
+from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services import loops
@@ -39,19 +39,18 @@ RECRUITERS_ONLY = "Only recruiters can {what}. Nothing changed."
 
 
 def register(app: App, services: Services) -> None:
-    def interview(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    @app.command("/interview")
+    def interview(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         user = str(body.get("user_id", ""))
         with log_context(user=user):
-            handle(services, ack, body, context, client, user)
-
-    app.command("/interview")(ack=interview, lazy=[after_ack(services)])
+            handle(services, ack, body, respond, client, user)
 
 
 def handle(
     services: Services,
     ack: Ack,
     body: dict[str, Any],
-    context: BoltContext,
+    respond: Respond,
     client: WebClient,
     user: str,
 ) -> None:
@@ -66,7 +65,7 @@ def handle(
         return
     if isinstance(command, Templates | Pools | Status):
         ack()  # read-only: a repeated delivery only repeats an ephemeral answer
-        submit(context, run_read, command, user, RESPOND)
+        services.work.submit(run_read, services, command, user, respond)
         return
     with read_scope(services.engine) as session:
         recruiter = is_recruiter(user, session=session)
@@ -101,17 +100,17 @@ def handle(
             date_from=command.date_from,
             date_to=command.date_to,
         )
-        submit_once(context, run_schedule, spec, RESPOND)
+        submit_once(services, body, run_schedule, services, spec, respond)
         return
     if isinstance(command, Cancel):
         ack(response_type="ephemeral", text=f"Cancelling loop `{command.loop_id}`…")
-        submit_once(context, run_cancel, command, user, RESPOND)
+        submit_once(services, body, run_cancel, services, command, user, respond)
         return
     ack(
         response_type="ephemeral",
         text=f"Rescheduling loop `{command.loop_id}`; fresh options will arrive in a DM.",
     )
-    submit_once(context, run_reschedule, command, user, RESPOND)
+    submit_once(services, body, run_reschedule, services, command, user, respond)
 
 
 def run_read(

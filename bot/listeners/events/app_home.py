@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 
 from bot.blocks.home import home_view
-from bot.listeners.delivery import after_ack, submit_once
+from bot.listeners.delivery import submit_once
 from bot.ports import MessagingError
 from bot.services.context import Services
 from bot.services.home import home_for
@@ -17,13 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    def opened(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
-        ack()
+    @app.event("app_home_opened")
+    def opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        submit_once(context, publish_home, str(event.get("user", "")))
-
-    app.event("app_home_opened")(ack=opened, lazy=[after_ack(services)])
+        submit_once(services, body, publish_home, services, str(event.get("user", "")))
 
 
 def publish_home(services: Services, user_id: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 
 from bot.blocks.proposals import proposals_message
 from bot.forms import ScheduleForm, parse_schedule_form
 from bot.ids import BlockId, CallbackId
-from bot.listeners.delivery import after_ack, submit_once
+from bot.listeners.delivery import submit_once
 from bot.logging_setup import log_context
 from bot.services.asks import notify
 from bot.services.context import Services
@@ -23,9 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    def submitted(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
-    ) -> None:
+    @app.view(CallbackId.SCHEDULE_MODAL.value)
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = str(body.get("user", {}).get("id", ""))
         form = parse_schedule_form(view.get("state", {}).get("values", {}))
         if isinstance(form, ScheduleForm):
@@ -57,9 +56,7 @@ def register(app: App, services: Services) -> None:
             availability=form.availability,
             notes=form.notes,
         )
-        submit_once(context, run_form, spec)
-
-    app.view(CallbackId.SCHEDULE_MODAL.value)(ack=submitted, lazy=[after_ack(services)])
+        submit_once(services, body, run_form, services, spec)
 
 
 def run_form(services: Services, spec: ScheduleInput) -> None:
