@@ -1,4 +1,4 @@
-"""The pools that run listener bodies and slow work after Slack has been acknowledged.
+"""The pool that runs slow work after Slack has been acknowledged.
 
 Handlers ack first and submit here. Worker threads are started up front and fed through a
 queue, so `submit` never creates a thread or takes `concurrent.futures`' process-wide lock:
