@@ -28,7 +28,7 @@ from bot.retry import RetryPolicy
 from bot.settings import MissingSettingError, Settings
 from integrations.google.auth import SCOPES, load_service_account
 from integrations.google.errors import GoogleConfigError
-from integrations.google.events import EventWriter, event_id_for, event_ref
+from integrations.google.events import EventWriter, event_id_for
 from integrations.google.freebusy import (
     DEFAULT_CACHE_TTL,
     FreeBusyCache,
@@ -172,10 +172,6 @@ class GoogleCalendar:
         self.cache.invalidate(emails)
 
     # -- extras ----------------------------------------------------------------------------
-
-    def get_event(self, event_id: str) -> EventRef:
-        """Current links of an event (e.g. the Meet link once a pending conference is ready)."""
-        return event_ref(self._events.get(event_id))
 
     @staticmethod
     def event_id_for(key: str) -> str:
