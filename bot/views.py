@@ -7,6 +7,7 @@ message rendered without importing the builders: the Slack side passes `bot.bloc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ class PersonTime:
     name: str
     slack_id: str | None
     timezone: str
+    calendar_answer: str | None = None  # their answer to the calendar invitation, if seen
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class OptionView:
     sessions: tuple[SessionView, ...]
     why: str
     score: float
+    fingerprint: str = ""  # ties a "Book this" button to exactly this option (see read.py)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class RequestView:
     end: datetime
     timezone: str
     prep: str | None
-    co_interviewers: tuple[str, ...] = ()
+    co_interviewers: tuple[str, ...] = ()  # Slack ids, or names of people without one
     replacing: bool = False
     notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
 
@@ -96,6 +99,7 @@ class HomeView:
     upcoming: tuple[RequestView, ...]
     pending: tuple[RequestView, ...]
     loops: tuple[LoopStatus, ...] | None
+    notice: str | None = None  # mrkdwn answering a click on the Home tab (no response URL)
 
 
 Rendered = tuple[str, list[dict[str, Any]]]
@@ -118,3 +122,5 @@ class Renderer(Protocol):
     ) -> str: ...
 
     def booking_failed(self, loop_id: str, why: str) -> Rendered: ...
+
+    def calendar_change(self, loop_id: str, changes: Sequence[str]) -> Rendered: ...
