@@ -23,10 +23,16 @@ USAGE = (
     "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
 )
 
+INVITE_USAGE = (
+    '/interview invite EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
+    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
+)
+
 HELP = f"""*/interview* — interview-loop scheduling
 • `/interview schedule` — open the scheduling form
 • `{USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
 10 business days; `tz` defaults to the org's zone)
+• `{INVITE_USAGE}` — a link for the candidate to pick a time themselves
 • `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
 • `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
 • `/interview reschedule LOOP_ID` — drop the current times and propose new ones
@@ -73,6 +79,7 @@ class LoopStatus:
     zone: str
     sessions: tuple[SessionView, ...]
     updated: datetime
+    candidate_link: str | None = None  # the newest candidate link, in words
 
 
 def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[Block]]:
@@ -81,6 +88,8 @@ def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[B
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     for loop in loops:
         lines = "\n".join(_session_line(s, loop.zone) for s in loop.sessions) or "_no sessions yet_"
+        if loop.candidate_link:
+            lines += f"\n:link: {loop.candidate_link}"
         blocks.append(divider())
         blocks.append(
             section(

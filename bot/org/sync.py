@@ -65,6 +65,9 @@ def defaults_record(org: OrgConfig) -> dict[str, Any]:
         "slot_step_minutes": _minutes(d.slot_step),
         "working_hours": d.working_hours,
         "candidate_hours": d.candidate_hours,
+        # What candidates see (CONTRACT.md section 6); kept with the org-wide settings.
+        "company": org.company,
+        "show_interviewer_names": org.candidate_page.show_interviewer_names,
     }
 
 

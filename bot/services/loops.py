@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from bot.blocks.loops import LoopStatus, cancelled_notice
 from bot.ports import CalendarError, MessageRef, MessagingError
 from bot.services.asks import notify
+from bot.services.candidate_links import LinkError, link_message, link_summary, revoke_links
 from bot.services.context import Services
 from bot.services.directory import (
     active_templates,
@@ -46,7 +47,8 @@ OPEN_STATES = (
 )
 
 
-def _status(found: LoopBundle, zone: str) -> LoopStatus:
+def _status(found: LoopBundle, zone: str, *, session: Session, now: datetime) -> LoopStatus:
+    assert found.loop.id is not None
     return LoopStatus(
         loop_id=found.loop.short_id,
         candidate=found.candidate_label(),
@@ -55,11 +57,13 @@ def _status(found: LoopBundle, zone: str) -> LoopStatus:
         zone=found.loop.candidate_timezone,
         sessions=session_views(found, zone),
         updated=found.loop.updated_at,
+        candidate_link=link_summary(found.loop.id, session=session, now=now),
     )
 
 
 def status(services: Services, query: str | None, user_id: str) -> tuple[str, list[LoopStatus]]:
     """Loops by id, by candidate email, or (no query) the asker's open loops."""
+    now = services.clock()
     with read_scope(services.engine) as session:
         zone = org_view(session=session).timezone
         if query and "@" in query:
@@ -78,7 +82,7 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
             found = load_loop(query, session=session)
             if found is None:
                 raise UserFacingError(f"No loop `{query}`; `/interview status EMAIL` lists ids.")
-            return f"Loop `{query}`", [_status(found, zone)]
+            return f"Loop `{query}`", [_status(found, zone, session=session, now=now)]
         else:
             loops = session.exec(
                 select(Loop)
@@ -89,7 +93,9 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
                 .order_by(col(Loop.id))
             ).all()
             title = "Your loops in flight"
-        return title, [_status(bundle(loop, session=session), zone) for loop in loops]
+        return title, [
+            _status(bundle(loop, session=session), zone, session=session, now=now) for loop in loops
+        ]
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,7 @@ def cancel(services: Services, *, short_id: str, user_id: str, reason: str | Non
         ):
             return f"Loop `{short_id}` is already {found.loop.state.value}; nothing changed."
         withdrawn = _withdraw(found, reason, session=session, new_state=SessionState.CANCELLED)
+        revoke_links(found.loop.id, "cancelled", session=session, now=services.clock())
         audit(
             "loop.cancelled",
             session=session,
@@ -219,10 +226,29 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
         )
         loop.state = LoopState.PROPOSED
         loop.chosen_option = None
+        had_link = revoke_links(loop.id, "rescheduled", session=session, now=services.clock())
         audit("loop.rescheduled", session=session, actor=user_id, loop_id=loop.id)
         loop_id = loop.id
     _tell_withdrawn(services, withdrawn, short_id)
-    return replan(services, loop_id, note=f"Rescheduling loop `{short_id}`: fresh options.")
+    view = replan(services, loop_id, note=f"Rescheduling loop `{short_id}`: fresh options.")
+    if had_link:
+        _reissue_link(services, short_id, user_id)
+    return view
+
+
+def _reissue_link(services: Services, short_id: str, user_id: str) -> None:
+    """The old candidate link stopped working with the reschedule; the recruiter gets a new one."""
+    try:
+        text, blocks = link_message(
+            services,
+            short_id=short_id,
+            user_id=user_id,
+            note=f"Loop `{short_id}` was rescheduled, so the candidate's old link no longer "
+            "works. Send them this new one.",
+        )
+        services.messenger.send_dm(user_id, text, blocks)
+    except (LinkError, MessagingError) as error:
+        log.warning("could not reissue the candidate link: %s", error, extra={"loop": short_id})
 
 
 def templates(services: Services) -> list[tuple[str, str, list[str]]]:

@@ -83,6 +83,7 @@ def _plan(
     candidate: CandidateSpec,
     window: tuple[date, date],
     exclude_loop_id: int | None,
+    max_options: int = 5,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """Gather inputs (DB, then Google outside any transaction) and run the planner."""
     calendar = _require_calendar(services)
@@ -110,6 +111,7 @@ def _plan(
             candidate=candidate,
             window=window,
             now=services.clock(),
+            max_options=max_options,
         )
     answer = run_planner(request)
     return request, answer, unknown_calendars(roster, busy)
@@ -174,6 +176,7 @@ def propose(services: Services, spec: ScheduleInput) -> ProposalView:
             options=option_views(answer["options"], titles, session=session),
             reason=answer["diagnostics"]["reason"],
             unknown_calendars=unknown,
+            candidate_link=services.settings.public_url is not None,
         )
 
 
@@ -216,8 +219,29 @@ class ChooseResult:
     request_ids: tuple[int, ...] = ()
 
 
-def replan(services: Services, loop_id: int, note: str) -> ProposalView:
-    """Fresh options for an existing loop with its original constraints; stays PROPOSED."""
+@dataclass(frozen=True)
+class LoopPlan:
+    """A fresh plan for an existing loop, with what rendering it needs."""
+
+    request: dict[str, Any]
+    answer: dict[str, Any]
+    unknown: dict[str, str]
+    titles: dict[str, str]
+    template_title: str
+
+
+def plan_for_loop(
+    services: Services,
+    loop_id: int,
+    *,
+    availability: tuple[TimeRange, ...] | None = None,
+    window: tuple[date, date] | None = None,
+    max_options: int = 5,
+) -> LoopPlan:
+    """Plan an existing loop again with its constraints (or the given availability/window).
+
+    Nothing is stored: the recruiter's `replan` stores the answer, the candidate page shows it.
+    """
     with session_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None and loop.request is not None
@@ -225,17 +249,15 @@ def replan(services: Services, loop_id: int, note: str) -> ProposalView:
         if found is None:
             raise UserFacingError(f"Template `{loop.template_key}` no longer exists.")
         template, stages = found
-        original = loop.request
-        window = (date.fromisoformat(loop.window_start), date.fromisoformat(loop.window_end))
-        availability = original["candidate"].get("availability")
-        candidate = CandidateSpec(
-            loop.candidate_timezone,
-            None
-            if availability is None
-            else tuple(
-                TimeRange(parse_instant(a["start"]), parse_instant(a["end"])) for a in availability
-            ),
-        )
+        if window is None:
+            window = (date.fromisoformat(loop.window_start), date.fromisoformat(loop.window_end))
+        if availability is None:
+            stored = loop.request["candidate"].get("availability")
+            if stored is not None:
+                availability = tuple(
+                    TimeRange(parse_instant(a["start"]), parse_instant(a["end"])) for a in stored
+                )
+        candidate = CandidateSpec(loop.candidate_timezone, availability)
     request, answer, unknown = _plan(
         services,
         template=template,
@@ -243,23 +265,41 @@ def replan(services: Services, loop_id: int, note: str) -> ProposalView:
         candidate=candidate,
         window=window,
         exclude_loop_id=loop_id,
+        max_options=max_options,
     )
+    titles = {stage.name: stage.title for stage in stages}
+    return LoopPlan(request, answer, unknown, titles, template.title)
+
+
+def replan(
+    services: Services,
+    loop_id: int,
+    note: str,
+    *,
+    availability: tuple[TimeRange, ...] | None = None,
+    window: tuple[date, date] | None = None,
+) -> ProposalView:
+    """Fresh options for an existing loop with its original constraints; stays PROPOSED."""
+    plan = plan_for_loop(services, loop_id, availability=availability, window=window)
+    request, answer = plan.request, plan.answer
     with session_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None
         loop.request, loop.proposals, loop.chosen_option = request, answer["options"], None
+        if window is not None:
+            loop.window_start, loop.window_end = window[0].isoformat(), window[1].isoformat()
         candidate_row = session.get(Candidate, loop.candidate_id)
         assert candidate_row is not None
-        titles = {stage.name: stage.title for stage in stages}
         return ProposalView(
             loop_id=loop.short_id,
             candidate=candidate_row.name or candidate_row.email,
             candidate_timezone=loop.candidate_timezone,
-            template_title=template.title,
-            options=option_views(answer["options"], titles, session=session),
+            template_title=plan.template_title,
+            options=option_views(answer["options"], plan.titles, session=session),
             reason=answer["diagnostics"]["reason"],
-            unknown_calendars=unknown,
+            unknown_calendars=plan.unknown,
             note=note,
+            candidate_link=services.settings.public_url is not None,
         )
 
 
@@ -322,9 +362,52 @@ def choose(services: Services, *, short_id: str, index: int, user_id: str) -> Ch
         options = loop.proposals or []
         if not 0 <= index < len(options):
             return ChooseResult("missing", f"Loop `{short_id}` has no option {index + 1}.")
-        option, original = options[index], loop.request or {}
+        option = options[index]
         loop_id = loop.id
         assert loop_id is not None
+    result = book_option(
+        services,
+        loop_id=loop_id,
+        option=option,
+        index=index,
+        actor=user_id,
+        booked_message=f"Option {index + 1} chosen for loop `{short_id}`; asking interviewers.",
+    )
+    if result.outcome != "stale":
+        return result
+    fresh_view = replan(
+        services,
+        loop_id,
+        note=f"Option {index + 1} is no longer free (a calendar changed or another loop took "
+        "the time). Here are fresh options.",
+    )
+    return ChooseResult("stale", fresh_view.note or "", proposal=fresh_view)
+
+
+def book_option(
+    services: Services,
+    *,
+    loop_id: int,
+    option: dict[str, Any],
+    index: int | None,
+    actor: str,
+    booked_message: str,
+) -> ChooseResult:
+    """Re-check `option` on fresh free/busy and held sessions under the booking lock; if it still
+    fits, move the loop PROPOSED → PENDING (compare-and-set) and open the interviewer requests.
+
+    `index` is the option's place in `loop.proposals`; None for an option planned elsewhere (the
+    candidate page), which is then appended there so `chosen_option` points at what was booked.
+    Outcome "stale" means the option no longer fits; the caller decides what to show instead.
+    """
+    with session_scope(services.engine) as session:
+        loop = session.get(Loop, loop_id)
+        assert loop is not None
+        short_id, original = loop.short_id, loop.request or {}
+        if loop.state is not LoopState.PROPOSED:
+            return ChooseResult(
+                "already", f"Loop `{short_id}` is already {loop.state.value}; nothing changed."
+            )
         found = find_template(loop.template_key, session=session)
         if found is None:
             return ChooseResult("missing", f"Template `{loop.template_key}` no longer exists.")
@@ -364,43 +447,39 @@ def choose(services: Services, *, short_id: str, index: int, user_id: str) -> Ch
             window=window,
             now=services.clock(),
         )
-        if option_still_valid(original, option, fresh):
-            won = compare_and_set(
-                Loop,
-                loop_id,
-                session=session,
-                expected=[LoopState.PROPOSED],
-                values={"state": LoopState.PENDING, "chosen_option": index},
-            )
-            if not won:
-                return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")
-            request_ids = _create_sessions(
-                loop_id,
-                option,
-                stages,
-                session=session,
-                now=services.clock(),
-                nudge_after=services.settings.confirm_nudge_after,
-            )
-            audit(
-                "loop.chosen",
-                session=session,
-                actor=user_id,
-                loop_id=loop_id,
-                details={"option": index},
-            )
-            return ChooseResult(
-                "booked",
-                f"Option {index + 1} chosen for loop `{short_id}`; asking interviewers.",
-                request_ids=tuple(request_ids),
-            )
-    fresh_view = replan(
-        services,
-        loop_id,
-        note=f"Option {index + 1} is no longer free (a calendar changed or another loop took "
-        "the time). Here are fresh options.",
-    )
-    return ChooseResult("stale", fresh_view.note or "", proposal=fresh_view)
+        if not option_still_valid(original, option, fresh):
+            return ChooseResult("stale", f"Loop `{short_id}`: the option is no longer free.")
+        if index is None:
+            current = session.get(Loop, loop_id)
+            assert current is not None
+            index = len(current.proposals or [])
+            proposals = [*(current.proposals or []), option]
+        else:
+            proposals = None
+        values: dict[str, Any] = {"state": LoopState.PENDING, "chosen_option": index}
+        if proposals is not None:
+            values["proposals"] = proposals
+        won = compare_and_set(
+            Loop, loop_id, session=session, expected=[LoopState.PROPOSED], values=values
+        )
+        if not won:
+            return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")
+        request_ids = _create_sessions(
+            loop_id,
+            option,
+            stages,
+            session=session,
+            now=services.clock(),
+            nudge_after=services.settings.confirm_nudge_after,
+        )
+        audit(
+            "loop.chosen",
+            session=session,
+            actor=actor,
+            loop_id=loop_id,
+            details={"option": index},
+        )
+        return ChooseResult("booked", booked_message, request_ids=tuple(request_ids))
 
 
 def replace_roster(roster: Roster, keep: set[str]) -> Roster:

@@ -43,6 +43,7 @@ class ProposalView:
     reason: str | None = None
     unknown_calendars: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    candidate_link: bool = False  # offer the `candidate_link` button (PUBLIC_URL is set)
 
 
 def local(instant: datetime, zone: str) -> datetime:

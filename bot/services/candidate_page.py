@@ -1,0 +1,439 @@
+"""What a candidate's link shows and does: live options, picking one, giving own times.
+
+Options are planned live (fresh free/busy, other loops' holds) with the loop's own constraints,
+through the same planning code the recruiter's proposals use, and cached briefly per loop so
+refreshes do not hammer Google. Picking goes through `book_option`, the very re-check under the
+booking lock that the recruiter's `choose_option` uses. Nothing internal leaves this module:
+views hold titles, times, Meet links and, only when the org allows it, interviewer first names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cachetools import TTLCache
+from sqlmodel import Session
+
+from bot.blocks.proposals import option_lines, proposals_message
+from bot.ports import TimeRange
+from bot.services.asks import notify, send_requests
+from bot.services.candidate_links import mark_action
+from bot.services.context import Services
+from bot.services.directory import display_name, find_template, org_view
+from bot.services.planning import parse_instant
+from bot.services.proposals import UserFacingError, book_option, plan_for_loop, replan
+from bot.services.read import bundle, option_views
+from bot.services.views import OptionView
+from storage.engine import read_scope
+from storage.models import Interviewer, Loop, LoopState, SessionState
+
+log = logging.getLogger(__name__)
+
+OPTIONS_SHOWN = 12
+OPTIONS_TTL_SECONDS = 60
+MAX_AVAILABILITY_ROWS = 20
+AVAILABILITY_DAYS_AHEAD = 90
+WAITING_STATES = (LoopState.PENDING, LoopState.BOOKING)
+ITINERARY_STATES = (LoopState.BOOKED, LoopState.NEEDS_ATTENTION, LoopState.COMPLETED)
+
+
+@dataclass(frozen=True)
+class TimedItem:
+    """One session at one time, as the candidate sees it."""
+
+    title: str
+    start: datetime
+    end: datetime
+    people: tuple[str, ...] = ()
+    meet_link: str | None = None
+
+
+@dataclass(frozen=True)
+class PageOption:
+    key: str  # fingerprint of the option; the pick form posts it back
+    items: tuple[TimedItem, ...]
+
+    @property
+    def start(self) -> datetime:
+        return self.items[0].start
+
+
+@dataclass(frozen=True)
+class StageLine:
+    title: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class PageView:
+    """Everything the template needs; times are instants, shown in the chosen zone."""
+
+    state: str  # "choose", "waiting", "itinerary", "cancelled", "closed"
+    company: str | None
+    role: str
+    loop_zone: str
+    stages: tuple[StageLine, ...]
+    options: tuple[PageOption, ...] = ()
+    chosen: tuple[TimedItem, ...] = ()
+    no_options_reason: str | None = None
+    note: str | None = None
+    errors: tuple[str, ...] = ()
+    problem: str | None = None
+    attention: bool = False
+
+
+def option_key(option: dict[str, Any]) -> str:
+    """A stable fingerprint of what an option books: stages, people, times."""
+    parts = sorted(
+        (
+            s["stage"],
+            sorted(str(i) for i in s["interviewers"]),
+            parse_instant(s["start"]).isoformat(),
+            parse_instant(s["end"]).isoformat(),
+        )
+        for s in option["sessions"]
+    )
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:20]
+
+
+@dataclass
+class _Planned:
+    options: list[dict[str, Any]]
+    views: tuple[OptionView, ...]
+    reason: str | None
+
+
+@dataclass
+class CandidatePages:
+    """The candidate page's service, with its short per-loop cache of planned options."""
+
+    services: Services
+    ttl_seconds: float = OPTIONS_TTL_SECONDS
+    _cache: TTLCache[int, _Planned] = field(init=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _loop_locks: dict[int, threading.Lock] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._cache = TTLCache(maxsize=2048, ttl=self.ttl_seconds)
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def forget(self, loop_id: int) -> None:
+        with self._guard:
+            self._cache.pop(loop_id, None)
+
+    def _planned(self, loop_id: int) -> _Planned:
+        with self._guard:
+            hit = self._cache.get(loop_id)
+            lock = self._loop_locks.setdefault(loop_id, threading.Lock())
+        if hit is not None:
+            return hit
+        with lock:  # one planning run per loop at a time; the others wait and reuse it
+            with self._guard:
+                hit = self._cache.get(loop_id)
+            if hit is not None:
+                return hit
+            plan = plan_for_loop(self.services, loop_id, max_options=OPTIONS_SHOWN)
+            with read_scope(self.services.engine) as session:
+                views = option_views(plan.answer["options"], plan.titles, session=session)
+            planned = _Planned(plan.answer["options"], views, plan.answer["diagnostics"]["reason"])
+            with self._guard:
+                self._cache[loop_id] = planned
+            return planned
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def view(self, loop_id: int, *, note: str | None = None) -> PageView:
+        with read_scope(self.services.engine) as session:
+            loop = session.get(Loop, loop_id)
+            assert loop is not None
+            org = org_view(session=session)
+            company = org.defaults.get("company")
+            show_names = bool(org.defaults.get("show_interviewer_names"))
+            found = bundle(loop, session=session)
+            stages = _stage_lines(loop, session=session)
+            base = PageView(
+                state="choose",
+                company=company,
+                role=found.template_title,
+                loop_zone=loop.candidate_timezone,
+                stages=stages,
+                note=note,
+            )
+            if loop.state is LoopState.CANCELLED:
+                return _replace(base, state="cancelled")
+            if loop.state in WAITING_STATES or loop.state in ITINERARY_STATES:
+                items = []
+                for item in found.sessions:
+                    if item.state is SessionState.CANCELLED:
+                        continue
+                    assert item.id is not None
+                    people = (
+                        tuple(
+                            _first_name(found.people[r.interviewer_id])
+                            for r in found.holders(item.id)
+                        )
+                        if show_names
+                        else ()
+                    )
+                    items.append(
+                        TimedItem(
+                            item.title,
+                            item.start,
+                            item.end,
+                            people,
+                            _safe_link(item.meet_link) if loop.state in ITINERARY_STATES else None,
+                        )
+                    )
+                state = "itinerary" if loop.state in ITINERARY_STATES else "waiting"
+                return _replace(
+                    base,
+                    state=state,
+                    chosen=tuple(items),
+                    attention=loop.state is LoopState.NEEDS_ATTENTION,
+                )
+            if loop.state is not LoopState.PROPOSED:
+                return _replace(base, state="closed")
+        try:
+            planned = self._planned(loop_id)
+        except UserFacingError as error:
+            log.warning("candidate page: cannot plan: %s", error, extra={"loop": loop.short_id})
+            return _replace(
+                base,
+                problem="We can't show interview times right now. Please try again in a few "
+                "minutes; your recruiter can help too.",
+            )
+        return _replace(
+            base,
+            options=tuple(
+                _page_option(raw, shown, show_names)
+                for raw, shown in zip(planned.options, planned.views, strict=True)
+            ),
+            no_options_reason=None if planned.options else "none",
+        )
+
+    # -- picking -----------------------------------------------------------------------------
+
+    def pick(self, loop_id: int, link_id: int, key: str) -> str:
+        """Book the option with fingerprint `key`; "booked", "already" or "stale"."""
+        with read_scope(self.services.engine) as session:
+            loop = session.get(Loop, loop_id)
+            assert loop is not None
+            if loop.state is not LoopState.PROPOSED:
+                return "already"
+        try:
+            planned = self._planned(loop_id)
+        except UserFacingError:
+            return "stale"
+        option = next((o for o in planned.options if option_key(o) == key), None)
+        if option is None:
+            self.forget(loop_id)
+            return "stale"
+        try:
+            result = book_option(
+                self.services,
+                loop_id=loop_id,
+                option=option,
+                index=None,
+                actor="candidate",
+                booked_message="The candidate picked a time",
+            )
+        except UserFacingError:
+            self.forget(loop_id)
+            return "stale"
+        self.forget(loop_id)
+        if result.outcome == "booked":
+            mark_action(self.services, link_id, "picked")
+            self.services.work.submit(_after_pick, self.services, loop_id, result.request_ids)
+            return "booked"
+        return "already" if result.outcome == "already" else "stale"
+
+    # -- the candidate's own times -----------------------------------------------------------
+
+    def give_times(
+        self, loop_id: int, link_id: int, rows: Sequence[tuple[str, str, str]], zone: str
+    ) -> list[str]:
+        """Plan within the candidate's own times and send the options to the recruiter.
+
+        Returns the problems found in the rows (nothing changes then); empty when accepted.
+        """
+        with read_scope(self.services.engine) as session:
+            loop = session.get(Loop, loop_id)
+            assert loop is not None
+            if loop.state is not LoopState.PROPOSED:
+                return ["Your interview is already being arranged, so times can't be added now."]
+            loop_zone = loop.candidate_timezone
+        ranges, problems = parse_rows(rows, zone, self.services.clock())
+        if problems:
+            return problems
+        local_days = sorted(
+            {r.start.astimezone(ZoneInfo(loop_zone)).date() for r in ranges}
+            | {
+                (r.end - timedelta(microseconds=1)).astimezone(ZoneInfo(loop_zone)).date()
+                for r in ranges
+            }
+        )
+        window = (local_days[0], local_days[-1])
+        mark_action(self.services, link_id, "gave_times")
+        self.forget(loop_id)
+        self.services.work.submit(_plan_for_recruiter, self.services, loop_id, ranges, window)
+        return []
+
+
+def _replace(view: PageView, **changes: Any) -> PageView:
+    return replace(view, **changes)
+
+
+def _safe_link(url: str | None) -> str | None:
+    return url if url and url.startswith("https://") else None
+
+
+def _first_name(person: Interviewer) -> str:
+    return display_name(person).split()[0]
+
+
+def _stage_lines(loop: Loop, *, session: Session) -> tuple[StageLine, ...]:
+    """The loop's sessions and their lengths, from the template it was planned with."""
+    found = find_template(loop.template_key, session=session)
+    if found is not None:
+        return tuple(StageLine(stage.title, stage.duration_minutes) for stage in found[1])
+    stages = (loop.request or {}).get("loop", {}).get("stages", [])
+    return tuple(StageLine(s["name"], int(s["duration_minutes"])) for s in stages)
+
+
+def _page_option(raw: dict[str, Any], shown: OptionView, show_names: bool) -> PageOption:
+    return PageOption(
+        key=option_key(raw),
+        items=tuple(
+            TimedItem(
+                s.title,
+                s.start,
+                s.end,
+                tuple(p.name.split()[0] for p in s.interviewers) if show_names else (),
+            )
+            for s in shown.sessions
+        ),
+    )
+
+
+def parse_rows(
+    rows: Sequence[tuple[str, str, str]], zone: str, now: datetime
+) -> tuple[list[TimeRange], list[str]]:
+    """Rows of (date, from, to) in `zone` → UTC ranges, or the problems, one per bad row."""
+    tz = ZoneInfo(zone)
+    today = now.astimezone(tz).date()
+    ranges: list[TimeRange] = []
+    problems: list[str] = []
+    filled = [(n, row) for n, row in enumerate(rows[:MAX_AVAILABILITY_ROWS], 1) if any(row)]
+    if not filled:
+        return [], ["Enter at least one date with a start and end time."]
+    for number, (day_text, from_text, to_text) in filled:
+        where = f"Row {number}"
+        if not (day_text and from_text and to_text):
+            problems.append(f"{where}: give a date, a start time and an end time.")
+            continue
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            problems.append(f"{where}: “{day_text[:20]}” is not a date like 2026-12-02.")
+            continue
+        try:
+            start_t, end_t = _clock(from_text), _clock(to_text)
+        except ValueError:
+            problems.append(f"{where}: times must look like 09:30.")
+            continue
+        if day < today:
+            problems.append(f"{where}: {day.isoformat()} has already passed.")
+            continue
+        if day > today + timedelta(days=AVAILABILITY_DAYS_AHEAD):
+            problems.append(
+                f"{where}: {day.isoformat()} is more than {AVAILABILITY_DAYS_AHEAD} days away."
+            )
+            continue
+        if end_t <= start_t:
+            problems.append(f"{where}: the end time must be after the start time.")
+            continue
+        start = _instant(day, start_t, tz)
+        end = _instant(day, end_t, tz)
+        if end <= now:
+            problems.append(f"{where}: that time has already passed.")
+            continue
+        ranges.append(TimeRange(max(start, now), end))
+    return (ranges, problems) if problems else (ranges, [])
+
+
+def _clock(text: str) -> time:
+    if len(text) not in (5, 8) or text[2] != ":":
+        raise ValueError(text)
+    return time.fromisoformat(text)
+
+
+def _instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """A local wall time as an instant; a time in a DST gap means the first instant after it."""
+    naive = datetime.combine(day, clock)
+    aware = naive.replace(tzinfo=tz)
+    back = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    if back != naive:  # in a gap: zoneinfo kept the wall time; take the instant after the gap
+        aware = naive.replace(tzinfo=tz, fold=1)
+    return aware.astimezone(UTC)
+
+
+def _after_pick(services: Services, loop_id: int, request_ids: tuple[int, ...]) -> None:
+    """As after `choose_option`: ask the interviewers, then tell the recruiter by DM."""
+    unreachable = send_requests(services, request_ids)
+    with read_scope(services.engine) as session:
+        loop = session.get(Loop, loop_id)
+        assert loop is not None
+        found = bundle(loop, session=session)
+        chosen = (loop.proposals or [])[loop.chosen_option or 0]
+        titles = {s.stage_name: s.title for s in found.sessions}
+        view = option_views([chosen], titles, session=session)[0]
+        recruiter, short_id, zone = loop.recruiter_slack_id, loop.short_id, loop.candidate_timezone
+        label = found.candidate_label()
+    from bot.blocks.common import escape
+
+    text = (
+        f":raised_hands: {escape(label)} picked a time on their link for loop `{short_id}`; "
+        f"I'm asking the interviewers now.\n{option_lines(view, zone)}"
+    )
+    if unreachable:
+        text += f"\n:warning: Could not reach {', '.join(unreachable)}."
+    notify(services, recruiter, text, short_id)
+
+
+def _plan_for_recruiter(
+    services: Services, loop_id: int, ranges: list[TimeRange], window: tuple[date, date]
+) -> None:
+    """The candidate's own times → fresh proposals for the recruiter, by DM."""
+    with read_scope(services.engine) as session:
+        loop = session.get(Loop, loop_id)
+        assert loop is not None
+        recruiter, short_id = loop.recruiter_slack_id, loop.short_id
+    try:
+        view = replan(
+            services,
+            loop_id,
+            note=f"The candidate sent their own available times for loop `{short_id}`; "
+            "these options fit within them.",
+            availability=tuple(ranges),
+            window=window,
+        )
+    except UserFacingError as error:
+        notify(
+            services,
+            recruiter,
+            f"The candidate sent their own times for loop `{short_id}`, but I could not plan: "
+            f"{error}",
+            short_id,
+        )
+        return
+    text, blocks = proposals_message(view)
+    services.messenger.send_dm(recruiter, text, blocks)
