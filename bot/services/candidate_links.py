@@ -120,16 +120,10 @@ def link_message(
         loop = session.exec(select(Loop).where(Loop.short_id == short_id)).first()
         assert loop is not None
         found = bundle(loop, session=session)
+        label, title = found.candidate_label(), found.template_title
         zone = org_view(session=session).timezone
-    return candidate_link_message(
-        short_id,
-        found.candidate_label(),
-        found.template_title,
-        url,
-        services.clock() + services.settings.candidate_link_ttl,
-        zone,
-        note,
-    )
+    expires = services.clock() + services.settings.candidate_link_ttl
+    return candidate_link_message(short_id, label, title, url, expires, zone, note)
 
 
 def revoke_links(loop_id: int, reason: str, *, session: Session, now: datetime) -> int:
