@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 
 from bot.services.candidate_links import LinkStatus, lookup, sign, unsign
@@ -14,8 +15,9 @@ SECRET_WORDS = ("Ada", "Lovelace", "ada@cand.example", "Software Engineer", "Cod
 
 
 def _reveals_nothing(body: str) -> None:
+    visible = re.sub(r"/c/[A-Za-z0-9_.\-]+", "/c/TOKEN", body)  # a random token may spell anything
     for word in (*SECRET_WORDS, "GMT", "Dec 2026", "Example Corp"):
-        assert word not in body, word
+        assert word not in visible, word
 
 
 def test_invite_gives_the_recruiter_a_signed_link_without_personal_data(site: Site) -> None:
