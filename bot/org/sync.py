@@ -65,9 +65,6 @@ def defaults_record(org: OrgConfig) -> dict[str, Any]:
         "slot_step_minutes": _minutes(d.slot_step),
         "working_hours": d.working_hours,
         "candidate_hours": d.candidate_hours,
-        # What candidates see (CONTRACT.md section 6); kept with the org-wide settings.
-        "company": org.company,
-        "show_interviewer_names": org.candidate_page.show_interviewer_names,
     }
 
 
@@ -114,6 +111,8 @@ def _sync_settings(org: OrgConfig, *, session: Session, report: SyncReport) -> N
         "timezone": org.timezone,
         "recruiters": list(org.recruiters),
         "defaults": defaults_record(org),
+        "company": org.company,
+        "candidate_page": org.candidate_page.model_dump(),
         "source_digest": _digest(org),
     }
     row = session.get(OrgSettings, 1)

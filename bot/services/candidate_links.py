@@ -11,8 +11,11 @@ import enum
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
 from bot.blocks.candidate import candidate_link_message
@@ -127,26 +130,27 @@ def link_message(
 
 
 def revoke_links(loop_id: int, reason: str, *, session: Session, now: datetime) -> int:
-    """End every active link of a loop in the caller's transaction; returns how many."""
-    links = session.exec(
-        select(CandidateLink).where(
-            CandidateLink.loop_id == loop_id,
-            col(CandidateLink.state) == CandidateLinkState.ACTIVE.value,
-        )
-    ).all()
-    for link in links:
-        link.state = CandidateLinkState.REVOKED
-        link.revoked_reason = reason
-        session.add(link)
-    if links:
+    """End every active link of a loop in the caller's transaction; returns how many.
+
+    One conditional UPDATE (active → revoked), so a link is revoked once whoever races.
+    """
+    table: Any = CandidateLink
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        sa.update(table)
+        .where(table.loop_id == loop_id, table.state == CandidateLinkState.ACTIVE.value)
+        .values(state=CandidateLinkState.REVOKED.value, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(result.rowcount or 0)
+    if count:
         audit(
             "candidate_link.revoked",
             session=session,
             actor="system",
             loop_id=loop_id,
-            details={"reason": reason, "count": len(links), "at": now.isoformat()},
+            details={"reason": reason, "count": count, "at": now.isoformat()},
         )
-    return len(links)
+    return count
 
 
 def lookup(services: Services, token: str) -> LinkLookup:

@@ -156,8 +156,7 @@ class CandidatePages:
             loop = session.get(Loop, loop_id)
             assert loop is not None
             org = org_view(session=session)
-            company = org.defaults.get("company")
-            show_names = bool(org.defaults.get("show_interviewer_names"))
+            company, show_names = org.company, org.show_interviewer_names
             found = bundle(loop, session=session)
             stages = _stage_lines(loop, session=session)
             base = PageView(

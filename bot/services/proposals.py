@@ -44,7 +44,8 @@ from storage.models import (
     LoopTemplate,
     TemplateStage,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -456,11 +457,16 @@ def book_option(
             proposals = [*(current.proposals or []), option]
         else:
             proposals = None
-        values: dict[str, Any] = {"state": LoopState.PENDING, "chosen_option": index}
+        values: dict[str, Any] = {"chosen_option": index}
         if proposals is not None:
             values["proposals"] = proposals
-        won = compare_and_set(
-            Loop, loop_id, session=session, expected=[LoopState.PROPOSED], values=values
+        won = transition(
+            Loop,
+            loop_id,
+            LoopState.PENDING,
+            session=session,
+            expected=[LoopState.PROPOSED],
+            values=values,
         )
         if not won:
             return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")
