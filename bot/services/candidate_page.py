@@ -38,6 +38,7 @@ from storage.models import Interviewer, Loop, LoopState, SessionState
 log = logging.getLogger(__name__)
 
 OPTIONS_SHOWN = 12
+OPTIONS_PLANNED = 24  # options differing only in who interviews look the same to a candidate
 OPTIONS_TTL_SECONDS = 60
 MAX_AVAILABILITY_ROWS = 20
 AVAILABILITY_DAYS_AHEAD = 90
@@ -104,6 +105,27 @@ def option_key(option: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:20]
 
 
+def distinct_times(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The best-ranked option for each set of session times (who interviews is not shown)."""
+    seen: set[tuple[tuple[str, str, str], ...]] = set()
+    kept = []
+    for option in options:
+        times = tuple(
+            sorted(
+                (
+                    s["stage"],
+                    parse_instant(s["start"]).isoformat(),
+                    parse_instant(s["end"]).isoformat(),
+                )
+                for s in option["sessions"]
+            )
+        )
+        if times not in seen:
+            seen.add(times)
+            kept.append(option)
+    return kept
+
+
 @dataclass
 class _Planned:
     options: list[dict[str, Any]]
@@ -141,10 +163,11 @@ class CandidatePages:
                 hit = self._cache.get(loop_id)
             if hit is not None:
                 return hit
-            plan = plan_for_loop(self.services, loop_id, max_options=OPTIONS_SHOWN)
+            plan = plan_for_loop(self.services, loop_id, max_options=OPTIONS_PLANNED)
+            options = distinct_times(plan.answer["options"])[:OPTIONS_SHOWN]
             with read_scope(self.services.engine) as session:
-                views = option_views(plan.answer["options"], plan.titles, session=session)
-            planned = _Planned(plan.answer["options"], views, plan.answer["diagnostics"]["reason"])
+                views = option_views(options, plan.titles, session=session)
+            planned = _Planned(options, views, plan.answer["diagnostics"]["reason"])
             with self._guard:
                 self._cache[loop_id] = planned
             return planned
