@@ -49,6 +49,7 @@ class LinkLookup:
     loop_id: int | None = None
     public_id: str | None = None
     revoked_reason: str | None = None
+    opened: bool = False
 
 
 def _serializer(services: Services) -> URLSafeSerializer:
@@ -170,15 +171,18 @@ def lookup(services: Services, token: str) -> LinkLookup:
             status = LinkStatus.EXPIRED
         else:
             status = LinkStatus.OK
-        return LinkLookup(status, link.id, link.loop_id, link.public_id, link.revoked_reason)
+        return LinkLookup(
+            status,
+            link.id,
+            link.loop_id,
+            link.public_id,
+            link.revoked_reason,
+            opened=link.opened_at is not None,
+        )
 
 
 def mark_opened(services: Services, link_id: int) -> None:
-    """First opening only: a cheap read first, so refreshes never take the write lock."""
-    with read_scope(services.engine) as session:
-        link = session.get(CandidateLink, link_id)
-        if link is None or link.opened_at is not None:
-            return
+    """Record the first opening (callers skip it when `lookup` saw it opened already)."""
     with session_scope(services.engine) as session:
         link = session.get(CandidateLink, link_id)
         if link is not None and link.opened_at is None:

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import TTLCache
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.blocks.proposals import option_lines, proposals_message
 from bot.ports import TimeRange
@@ -28,10 +28,9 @@ from bot.services.asks import notify, send_requests
 from bot.services.candidate_links import mark_action
 from bot.services.context import Services
 from bot.services.directory import display_name, find_template, org_view
-from bot.services.planning import parse_instant
+from bot.services.planning import parse_instant, run_planner
 from bot.services.proposals import UserFacingError, book_option, plan_for_loop, replan
 from bot.services.read import bundle, option_views
-from bot.services.views import OptionView
 from storage.engine import read_scope
 from storage.models import Interviewer, Loop, LoopState, SessionState
 
@@ -129,7 +128,8 @@ def distinct_times(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @dataclass
 class _Planned:
     options: list[dict[str, Any]]
-    views: tuple[OptionView, ...]
+    titles: dict[str, str]  # stage name → title
+    first_names: dict[str, str]  # planner id → first name (shown only if the org allows)
     reason: str | None
 
 
@@ -140,11 +140,31 @@ class CandidatePages:
     services: Services
     ttl_seconds: float = OPTIONS_TTL_SECONDS
     _cache: TTLCache[int, _Planned] = field(init=False)
+    _answers: TTLCache[str, dict[str, Any]] = field(init=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False)
     _loop_locks: dict[int, threading.Lock] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._cache = TTLCache(maxsize=2048, ttl=self.ttl_seconds)
+        self._answers = TTLCache(maxsize=256, ttl=self.ttl_seconds)
+
+    def _shared_planner(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The planner, memoised on its whole request for a short while.
+
+        Candidates for the same role and window, planned in the same minute from the same
+        free/busy, send identical requests (the planner is pure), so a burst of them costs one
+        planning run instead of one each. Any difference in busy times, holds or hours is a
+        different request and is planned afresh.
+        """
+        key = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+        with self._guard:
+            hit = self._answers.get(key)
+        if hit is not None:
+            return hit
+        answer = run_planner(request)
+        with self._guard:
+            self._answers[key] = answer
+        return answer
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -163,11 +183,20 @@ class CandidatePages:
                 hit = self._cache.get(loop_id)
             if hit is not None:
                 return hit
-            plan = plan_for_loop(self.services, loop_id, max_options=OPTIONS_PLANNED)
+            now = self.services.clock().replace(second=0, microsecond=0)
+            plan = plan_for_loop(
+                self.services,
+                loop_id,
+                max_options=OPTIONS_PLANNED,
+                planner=self._shared_planner,
+                now=now,
+            )
             options = distinct_times(plan.answer["options"])[:OPTIONS_SHOWN]
+            ids = {int(i) for o in options for x in o["sessions"] for i in x["interviewers"]}
             with read_scope(self.services.engine) as session:
-                views = option_views(options, plan.titles, session=session)
-            planned = _Planned(options, views, plan.answer["diagnostics"]["reason"])
+                people = session.exec(select(Interviewer).where(col(Interviewer.id).in_(ids)))
+                names = {str(p.id): _first_name(p) for p in people}
+            planned = _Planned(options, plan.titles, names, plan.answer["diagnostics"]["reason"])
             with self._guard:
                 self._cache[loop_id] = planned
             return planned
@@ -180,12 +209,11 @@ class CandidatePages:
             assert loop is not None
             org = org_view(session=session)
             company, show_names = org.company, org.show_interviewer_names
-            found = bundle(loop, session=session)
-            stages = _stage_lines(loop, session=session)
+            role, stages = _role_and_stages(loop, session=session)
             base = PageView(
                 state="choose",
                 company=company,
-                role=found.template_title,
+                role=role,
                 loop_zone=loop.candidate_timezone,
                 stages=stages,
                 note=note,
@@ -193,6 +221,7 @@ class CandidatePages:
             if loop.state is LoopState.CANCELLED:
                 return _replace(base, state="cancelled")
             if loop.state in WAITING_STATES or loop.state in ITINERARY_STATES:
+                found = bundle(loop, session=session)
                 items = []
                 for item in found.sessions:
                     if item.state is SessionState.CANCELLED:
@@ -235,10 +264,7 @@ class CandidatePages:
             )
         return _replace(
             base,
-            options=tuple(
-                _page_option(raw, shown, show_names)
-                for raw, shown in zip(planned.options, planned.views, strict=True)
-            ),
+            options=tuple(_page_option(raw, planned, show_names) for raw in planned.options),
             no_options_reason=None if planned.options else "none",
         )
 
@@ -322,26 +348,31 @@ def _first_name(person: Interviewer) -> str:
     return display_name(person).split()[0]
 
 
-def _stage_lines(loop: Loop, *, session: Session) -> tuple[StageLine, ...]:
-    """The loop's sessions and their lengths, from the template it was planned with."""
+def _role_and_stages(loop: Loop, *, session: Session) -> tuple[str, tuple[StageLine, ...]]:
+    """The role's title and the loop's sessions with their lengths, from its template."""
     found = find_template(loop.template_key, session=session)
     if found is not None:
-        return tuple(StageLine(stage.title, stage.duration_minutes) for stage in found[1])
-    stages = (loop.request or {}).get("loop", {}).get("stages", [])
-    return tuple(StageLine(s["name"], int(s["duration_minutes"])) for s in stages)
+        template, stages = found
+        return template.title, tuple(StageLine(s.title, s.duration_minutes) for s in stages)
+    planned = (loop.request or {}).get("loop", {}).get("stages", [])
+    return loop.template_key, tuple(
+        StageLine(s["name"], int(s["duration_minutes"])) for s in planned
+    )
 
 
-def _page_option(raw: dict[str, Any], shown: OptionView, show_names: bool) -> PageOption:
+def _page_option(raw: dict[str, Any], planned: _Planned, show_names: bool) -> PageOption:
     return PageOption(
         key=option_key(raw),
         items=tuple(
             TimedItem(
-                s.title,
-                s.start,
-                s.end,
-                tuple(p.name.split()[0] for p in s.interviewers) if show_names else (),
+                planned.titles.get(s["stage"], s["stage"]),
+                parse_instant(s["start"]),
+                parse_instant(s["end"]),
+                tuple(planned.first_names.get(str(i), "") for i in s["interviewers"])
+                if show_names
+                else (),
             )
-            for s in shown.sessions
+            for s in sorted(raw["sessions"], key=lambda s: parse_instant(s["start"]))
         ),
     )
 

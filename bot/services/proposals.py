@@ -8,6 +8,7 @@ and gets fresh options instead.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -85,6 +86,8 @@ def _plan(
     window: tuple[date, date],
     exclude_loop_id: int | None,
     max_options: int = 5,
+    planner: Callable[[dict[str, Any]], dict[str, Any]] = run_planner,
+    now: datetime | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """Gather inputs (DB, then Google outside any transaction) and run the planner."""
     calendar = _require_calendar(services)
@@ -111,10 +114,10 @@ def _plan(
             held=held,
             candidate=candidate,
             window=window,
-            now=services.clock(),
+            now=now or services.clock(),
             max_options=max_options,
         )
-    answer = run_planner(request)
+    answer = planner(request)
     return request, answer, unknown_calendars(roster, busy)
 
 
@@ -238,6 +241,8 @@ def plan_for_loop(
     availability: tuple[TimeRange, ...] | None = None,
     window: tuple[date, date] | None = None,
     max_options: int = 5,
+    planner: Callable[[dict[str, Any]], dict[str, Any]] = run_planner,
+    now: datetime | None = None,
 ) -> LoopPlan:
     """Plan an existing loop again with its constraints (or the given availability/window).
 
@@ -267,6 +272,8 @@ def plan_for_loop(
         window=window,
         exclude_loop_id=loop_id,
         max_options=max_options,
+        planner=planner,
+        now=now,
     )
     titles = {stage.name: stage.title for stage in stages}
     return LoopPlan(request, answer, unknown, titles, template.title)

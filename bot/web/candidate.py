@@ -233,7 +233,8 @@ def add_candidate_pages(services: Services, app: Flask) -> None:
     def show(token: str) -> Response:
         found = resolve(token, reads)
         assert found.link_id is not None
-        mark_opened(services, found.link_id)
+        if not found.opened:  # refreshes never take the write lock
+            mark_opened(services, found.link_id)
         done = request.args.get("done")
         return render(found, token, done=done if done in ("picked", "times") else None)
 

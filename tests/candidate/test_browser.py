@@ -1,4 +1,4 @@
-"""The candidate page in headless Chromium, served by a real WSGI server (waitress).
+"""The candidate page in headless Chromium, served by a real WSGI server on 127.0.0.1.
 
 Interviewer confirmations go through the signed Slack harness, exactly as in Slack.
 Screenshots land in docs/ (desktop and phone) for the README.
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from waitress.server import create_server
+from werkzeug.serving import make_server
 
 from bot.web.app import create_public_app
 from storage.models import LoopState
@@ -28,16 +28,17 @@ DESKTOP = {"width": 1100, "height": 900}
 
 
 class LiveSite:
-    """The public app on a free 127.0.0.1 port, in a thread, until `stop`."""
+    """The public app on a free 127.0.0.1 port, in a thread (werkzeug's threaded server), until
+    `stop`. The port is bound first because PUBLIC_URL (the allowed Origin) must name it."""
 
     def __init__(self, harness: Harness) -> None:
         self.app: Flask | None = None
-        self.server: Any = create_server(self._wsgi, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.server: Any = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
         enable_public(harness, self.url)
         load_org(harness, company="Example Corp")
         self.app = create_public_app(harness.services)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def _wsgi(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
@@ -45,8 +46,9 @@ class LiveSite:
         return self.app.wsgi_app(environ, start)
 
     def stop(self) -> None:
-        self.server.close()
+        self.server.shutdown()
         self.thread.join(timeout=5)
+        self.server.server_close()
 
 
 @pytest.fixture
