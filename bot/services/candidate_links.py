@@ -18,11 +18,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
-from bot.blocks.candidate import candidate_link_message
-from bot.blocks.common import Block
 from bot.services.context import Services
 from bot.services.directory import is_recruiter, org_view
 from bot.services.read import bundle
+from bot.views import CandidateLinkView, Rendered
 from storage.engine import read_scope, session_scope
 from storage.models import CandidateLink, CandidateLinkState, Loop, LoopState
 from storage.repo import audit
@@ -117,7 +116,7 @@ def issue_link(services: Services, *, short_id: str, user_id: str) -> str:
 
 def link_message(
     services: Services, *, short_id: str, user_id: str, note: str | None = None
-) -> tuple[str, list[Block]]:
+) -> Rendered:
     """Issue a link and render the recruiter's message about it."""
     url = issue_link(services, short_id=short_id, user_id=user_id)
     with read_scope(services.engine) as session:
@@ -127,7 +126,9 @@ def link_message(
         label, title = found.candidate_label(), found.template_title
         zone = org_view(session=session).timezone
     expires = services.clock() + services.settings.candidate_link_ttl
-    return candidate_link_message(short_id, label, title, url, expires, zone, note)
+    return services.render.candidate_link(
+        CandidateLinkView(short_id, label, title, url, expires, zone, note)
+    )
 
 
 def revoke_links(loop_id: int, reason: str, *, session: Session, now: datetime) -> int:

@@ -22,15 +22,17 @@ from zoneinfo import ZoneInfo
 from cachetools import TTLCache
 from sqlmodel import Session, col, select
 
-from bot.blocks.proposals import option_lines, proposals_message
 from bot.ports import TimeRange
 from bot.services.asks import notify, send_requests
 from bot.services.candidate_links import mark_action
+from bot.services.choose import book_option
 from bot.services.context import Services
 from bot.services.directory import display_name, find_template, org_view
+from bot.services.errors import UserFacingError
 from bot.services.planning import parse_instant, run_planner
-from bot.services.proposals import UserFacingError, book_option, plan_for_loop, replan
-from bot.services.read import bundle, option_views
+from bot.services.proposals import plan_for_loop, replan
+from bot.services.read import bundle
+from bot.timefmt import clock_label, day_label
 from storage.engine import read_scope
 from storage.models import Interviewer, Loop, LoopState, SessionState
 
@@ -445,17 +447,14 @@ def _after_pick(services: Services, loop_id: int, request_ids: tuple[int, ...]) 
     with read_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None
-        found = bundle(loop, session=session)
         chosen = (loop.proposals or [])[loop.chosen_option or 0]
-        titles = {s.stage_name: s.title for s in found.sessions}
-        view = option_views([chosen], titles, session=session)[0]
         recruiter, short_id, zone = loop.recruiter_slack_id, loop.short_id, loop.candidate_timezone
-        label = found.candidate_label()
-    from bot.blocks.common import escape
-
+    starts = [parse_instant(s["start"]) for s in chosen["sessions"]]
+    ends = [parse_instant(s["end"]) for s in chosen["sessions"]]
+    when = f"{day_label(min(starts), zone)} {clock_label(min(starts), max(ends), zone)}"
     text = (
-        f":raised_hands: {escape(label)} picked a time on their link for loop `{short_id}`; "
-        f"I'm asking the interviewers now.\n{option_lines(view, zone)}"
+        f":raised_hands: The candidate picked a time on their link for loop `{short_id}`: "
+        f"{when}. I'm asking the interviewers now."
     )
     if unreachable:
         text += f"\n:warning: Could not reach {', '.join(unreachable)}."
@@ -488,5 +487,4 @@ def _plan_for_recruiter(
             short_id,
         )
         return
-    text, blocks = proposals_message(view)
-    services.messenger.send_dm(recruiter, text, blocks)
+    services.messenger.send_dm(recruiter, *services.render.proposals(view))

@@ -35,7 +35,7 @@ from werkzeug.exceptions import HTTPException
 from bot.services.candidate_links import LinkLookup, LinkStatus, lookup, mark_opened
 from bot.services.candidate_page import CandidatePages, PageOption, TimedItem
 from bot.services.context import Services
-from bot.services.views import clock_label, local
+from bot.timefmt import clock_label, local
 
 AVAILABILITY_ROWS = 5
 GET_LIMIT_PER_MINUTE = 60
