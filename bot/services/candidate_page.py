@@ -422,7 +422,7 @@ def parse_rows(
             problems.append(f"{where}: that time has already passed.")
             continue
         ranges.append(TimeRange(max(start, now), end))
-    return (ranges, problems) if problems else (ranges, [])
+    return ([], problems) if problems else (ranges, [])
 
 
 def _clock(text: str) -> time:
@@ -432,13 +432,17 @@ def _clock(text: str) -> time:
 
 
 def _instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """A local wall time as an instant; a time in a DST gap means the first instant after it."""
+    """A local wall time as an instant; a time in a DST gap means the first instant after it
+    (CONTRACT.md section 5), an ambiguous one its first occurrence."""
     naive = datetime.combine(day, clock)
-    aware = naive.replace(tzinfo=tz)
-    back = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
-    if back != naive:  # in a gap: zoneinfo kept the wall time; take the instant after the gap
-        aware = naive.replace(tzinfo=tz, fold=1)
-    return aware.astimezone(UTC)
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == naive:
+        return first
+    # In a gap: step from the earlier reading minute by minute to where the wall clock jumps.
+    moment = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    while moment.astimezone(tz).replace(tzinfo=None) < naive:
+        moment += timedelta(minutes=1)
+    return moment
 
 
 def _after_pick(services: Services, loop_id: int, request_ids: tuple[int, ...]) -> None:
