@@ -2,10 +2,10 @@
 
 The real public app (Flask) is served by waitress on 127.0.0.1; the real GoogleCalendar client
 talks to the fake Calendar with `--latency` seconds added to every request, with its free/busy
-cache switched off, so every page plans from fresh free/busy. The loops share the interviewers
-of tests/slack/conftest.py's org (7 people, 3 stages), so the picks overlap heavily.
+cache switched off by default, so every page plans from fresh free/busy. The loops share the
+interviewers of tests/slack/conftest.py's org (7 people, 3 stages), so the picks overlap.
 
-    python benchmarks/candidate_page.py [--candidates 50] [--latency 0.1]
+    python benchmarks/candidate_page.py [--candidates 50] [--latency 0.1] [--calendar-cache 0]
 
 Phase 1 (open): each client GETs its link at the same moment; time to the full HTML with
 options. Target: p95 < 1 s. Phase 2 (pick): each client POSTs its page's first option (with its
@@ -38,6 +38,7 @@ from pydantic import SecretStr  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 from waitress.server import create_server  # noqa: E402
 
+from bot.blocks.kit import BlockKit  # noqa: E402
 from bot.org import parse_org  # noqa: E402
 from bot.org.sync import sync_org  # noqa: E402
 from bot.services.candidate_links import new_link  # noqa: E402
@@ -142,6 +143,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument(
+        "--calendar-cache",
+        type=float,
+        default=0.0,
+        help="the Google adapter's free/busy cache in seconds (the bot runs with 60; 0 = every "
+        "page asks Google)",
+    )
     args = parser.parse_args()
 
     with (
@@ -171,12 +179,13 @@ def main() -> int:
             public_url=public,
             secret_key=SecretStr("b" * 40),
         )
-        calendar = GoogleCalendar.from_settings(settings, cache_ttl=0)
+        calendar = GoogleCalendar.from_settings(settings, cache_ttl=args.calendar_cache)
         services = Services(
             settings=settings,
             engine=engine,
             messenger=SlackMessenger(make_web_client(slack.bot_token, slack.url)),
             calendar=calendar,
+            render=BlockKit(),
             clock=lambda: NOW,
         )
         links = []
@@ -199,6 +208,7 @@ def main() -> int:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         fake.latency = args.latency
+        calendar.cache.clear()  # setup planned these loops; the burst starts cold
         clients = [Client(link, public) for link in links]
         try:
             opened = burst(clients, lambda c: c.get())
@@ -243,7 +253,6 @@ def main() -> int:
             server.task_dispatcher.shutdown()
             server.close()
             services.work.shutdown()
-            services.listeners.shutdown()
             calendar.close()
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"machine: {os.cpu_count()} cores, load average {load} (other work skews timings)")
