@@ -94,14 +94,16 @@ def test_detected_zone_switch_pick_confirm_itinerary(
     page.screenshot(path=str(DOCS / "candidate-page-desktop.png"), full_page=True)
 
     page.select_option("#tz", "Asia/Tokyo")
-    page.get_by_role("button", name="Show times").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show times").click()
     page.wait_for_url(re.compile(r"tz=Asia%2FTokyo"))
     assert "18:00–19:00 JST" in page.content()  # 09:00 GMT, shown in Tokyo
 
     # Bad own times: the messages are announced and pass the scan too; nothing was sent.
     page.fill("#date_2", "2026-12-03")
     page.fill("#from_2", "09:00")
-    page.get_by_role("button", name="Send my times").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send my times").click()
     assert "Row 2: give a date, a start time and an end time." in page.content()
     _no_serious_a11y(page, axe_source)
     assert site.links()[0].candidate_action is None
@@ -139,7 +141,8 @@ def test_without_javascript_on_a_phone(browser: Any, live: tuple[LiveSite, Site]
     page.screenshot(path=str(DOCS / "candidate-page-phone.png"), full_page=True)
 
     page.select_option("#tz", "America/New_York")
-    page.get_by_role("button", name="Show times").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show times").click()
     assert "in America/New York" in page.inner_text(".hint")
     _no_horizontal_scroll(page)
 
@@ -147,18 +150,20 @@ def test_without_javascript_on_a_phone(browser: Any, live: tuple[LiveSite, Site]
     page.fill("#date_1", "2026-12-03")
     page.fill("#from_1", "12:00")
     page.fill("#to_1", "09:00")
-    page.get_by_role("button", name="Send my times").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send my times").click()
     assert "Row 1: the end time must be after the start time." in page.content()
     _no_horizontal_scroll(page)
     assert site.links()[0].candidate_action is None
 
-    page.get_by_role("button", name=re.compile("^Choose ")).first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("^Choose ")).first.click()
     site.harness.settle()
     assert "We're confirming it with your interviewers" in page.content()
     assert "04:00–05:00 EST" in page.content()
     _no_horizontal_scroll(page)
     site.confirm_all()
-    page.reload()
+    page.reload(wait_until="load")
     assert "Your interview schedule" in page.content()
     _no_horizontal_scroll(page)
     context.close()

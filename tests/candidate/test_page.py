@@ -280,3 +280,22 @@ def test_picked_loop_cannot_take_own_times(site: Site) -> None:
     with session_scope(site.harness.engine) as session:
         states = {r.state for r in session.exec(select(InterviewerRequest))}
     assert states == {RequestState.PENDING}
+
+
+def test_candidates_for_one_role_share_a_planning_run(site: Site) -> None:
+    first = site.invite()
+    second = site.invite(email="bo@cand.example")
+    pages = site.app.extensions["candidate_pages"]
+    assert site.page(first)[0] == site.page(second)[0] == 200
+    assert len(pages._answers) == 1  # the same request (role, window, busy, minute): one run
+    _, one = site.page(first)
+    _, two = site.page(second)
+    assert site.option_keys(one) == site.option_keys(two)
+    site.harness.calendar.add_busy(
+        "ana@corp.example", "2026-12-02T09:00:00Z", "2026-12-02T10:00:00Z"
+    )
+    for loop in site.harness.loops():
+        pages.forget(loop.id)
+    site.harness.services.calendar.invalidate(["ana@corp.example"])  # type: ignore[union-attr]
+    site.page(first)
+    assert len(pages._answers) == 2  # different free/busy: planned afresh
