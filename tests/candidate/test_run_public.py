@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from integrations.sandbox.slack_api import FakeSlack
-from tests.fakes.slack_requests import RequestFactory, post
+from integrations.sandbox.slack_requests import RequestFactory, post
 from tests.fakes.socket_mode import SocketModeServer
 from tests.slack.conftest import RECRUITER
 from tests.slack.test_run_modes import (
