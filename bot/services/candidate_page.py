@@ -144,7 +144,10 @@ class CandidatePages:
     _cache: TTLCache[int, _Planned] = field(init=False)
     _answers: TTLCache[str, dict[str, Any]] = field(init=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False)
-    _loop_locks: dict[int, threading.Lock] = field(default_factory=dict, init=False)
+    # Striped: one planning run per loop at a time, without a lock object per loop ever seen.
+    _loop_locks: tuple[threading.Lock, ...] = field(
+        default_factory=lambda: tuple(threading.Lock() for _ in range(64)), init=False
+    )
 
     def __post_init__(self) -> None:
         self._cache = TTLCache(maxsize=2048, ttl=self.ttl_seconds)
@@ -177,7 +180,7 @@ class CandidatePages:
     def _planned(self, loop_id: int) -> _Planned:
         with self._guard:
             hit = self._cache.get(loop_id)
-            lock = self._loop_locks.setdefault(loop_id, threading.Lock())
+        lock = self._loop_locks[loop_id % len(self._loop_locks)]
         if hit is not None:
             return hit
         with lock:  # one planning run per loop at a time; the others wait and reuse it
