@@ -31,7 +31,7 @@ from bot.services.directory import display_name, find_template, org_view
 from bot.services.errors import UserFacingError
 from bot.services.planning import parse_instant, run_planner
 from bot.services.proposals import plan_for_loop, replan
-from bot.services.read import bundle
+from bot.services.read import bundle, option_fingerprint
 from bot.timefmt import clock_label, day_label
 from storage.engine import read_scope
 from storage.models import Interviewer, Loop, LoopState, SessionState
@@ -85,25 +85,9 @@ class PageView:
     stages: tuple[StageLine, ...]
     options: tuple[PageOption, ...] = ()
     chosen: tuple[TimedItem, ...] = ()
-    no_options_reason: str | None = None
     note: str | None = None
-    errors: tuple[str, ...] = ()
     problem: str | None = None
     attention: bool = False
-
-
-def option_key(option: dict[str, Any]) -> str:
-    """A stable fingerprint of what an option books: stages, people, times."""
-    parts = sorted(
-        (
-            s["stage"],
-            sorted(str(i) for i in s["interviewers"]),
-            parse_instant(s["start"]).isoformat(),
-            parse_instant(s["end"]).isoformat(),
-        )
-        for s in option["sessions"]
-    )
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:20]
 
 
 def distinct_times(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -270,7 +254,6 @@ class CandidatePages:
         return _replace(
             base,
             options=tuple(_page_option(raw, planned, show_names) for raw in planned.options),
-            no_options_reason=None if planned.options else "none",
         )
 
     # -- picking -----------------------------------------------------------------------------
@@ -286,7 +269,7 @@ class CandidatePages:
             planned = self._planned(loop_id)
         except UserFacingError:
             return "stale"
-        option = next((o for o in planned.options if option_key(o) == key), None)
+        option = next((o for o in planned.options if option_fingerprint(o) == key), None)
         if option is None:
             self.forget(loop_id)
             return "stale"
@@ -367,7 +350,7 @@ def _role_and_stages(loop: Loop, *, session: Session) -> tuple[str, tuple[StageL
 
 def _page_option(raw: dict[str, Any], planned: _Planned, show_names: bool) -> PageOption:
     return PageOption(
-        key=option_key(raw),
+        key=option_fingerprint(raw),
         items=tuple(
             TimedItem(
                 planned.titles.get(s["stage"], s["stage"]),

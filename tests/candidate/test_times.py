@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.services.candidate_page import distinct_times, option_key, parse_rows
+from bot.services.candidate_page import distinct_times, parse_rows
+from bot.services.read import option_fingerprint
 
 NOW = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -60,5 +61,5 @@ def test_options_at_the_same_times_are_shown_once() -> None:
         option("1", "2026-12-02T10:15Z"),
     )
     assert distinct_times([first, same_time, later]) == [first, later]
-    assert option_key(first) != option_key(same_time)
-    assert option_key(first) == option_key(option("1", "2026-12-02T10:00:00+00:00"))
+    assert option_fingerprint(first) != option_fingerprint(same_time)
+    assert option_fingerprint(first) == option_fingerprint(option("1", "2026-12-02T10:00:00+00:00"))
