@@ -7,6 +7,7 @@ message rendered without importing the builders: the Slack side passes `bot.bloc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -140,3 +141,5 @@ class Renderer(Protocol):
     def proposals(self, view: ProposalView) -> Rendered: ...
 
     def candidate_link(self, view: CandidateLinkView) -> Rendered: ...
+
+    def calendar_change(self, loop_id: str, changes: Sequence[str]) -> Rendered: ...

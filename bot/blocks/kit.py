@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.blocks.attention import calendar_change_notice
 from bot.blocks.booking import booking_failed_notice
 from bot.blocks.candidate import candidate_link_message
 from bot.blocks.common import fallback, section
@@ -39,3 +42,6 @@ class BlockKit:
 
     def candidate_link(self, view: CandidateLinkView) -> Rendered:
         return candidate_link_message(view)
+
+    def calendar_change(self, loop_id: str, changes: Sequence[str]) -> Rendered:
+        return calendar_change_notice(loop_id, changes)

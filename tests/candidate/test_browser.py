@@ -1,7 +1,7 @@
 """The candidate page in headless Chromium, served by a real WSGI server on 127.0.0.1.
 
 Interviewer confirmations go through the signed Slack harness, exactly as in Slack.
-Screenshots land in docs/ (desktop and phone) for the README.
+Screenshots (desktop and phone) go to docs/ with SAVE_SCREENSHOTS=1 (the README shows them).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from tests.candidate.conftest import LINK, Site, enable_public, load_org
 from tests.fakes.browser import axe_violations
 from tests.slack.conftest import RECRUITER, Harness
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1100, "height": 900}
 
@@ -79,7 +78,7 @@ def _no_serious_a11y(page: Any, axe_source: str) -> None:
 
 
 def test_detected_zone_switch_pick_confirm_itinerary(
-    browser: Any, axe_source: str, live: tuple[LiveSite, Site]
+    browser: Any, axe_source: str, live: tuple[LiveSite, Site], screenshot_dir: Path
 ) -> None:
     server, site = live
     url = _link(site, server)
@@ -91,7 +90,7 @@ def test_detected_zone_switch_pick_confirm_itinerary(
     assert "in America/New York" in page.inner_text(".hint")
     assert "04:00–05:00 EST" in page.content()
     _no_serious_a11y(page, axe_source)
-    page.screenshot(path=str(DOCS / "candidate-page-desktop.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "candidate-page-desktop.png"), full_page=True)
 
     page.select_option("#tz", "Asia/Tokyo")
     with page.expect_navigation():
@@ -124,7 +123,9 @@ def test_detected_zone_switch_pick_confirm_itinerary(
     context.close()
 
 
-def test_without_javascript_on_a_phone(browser: Any, live: tuple[LiveSite, Site]) -> None:
+def test_without_javascript_on_a_phone(
+    browser: Any, live: tuple[LiveSite, Site], screenshot_dir: Path
+) -> None:
     server, site = live
     url = _link(site, server)
     context = browser.new_context(
@@ -138,7 +139,7 @@ def test_without_javascript_on_a_phone(browser: Any, live: tuple[LiveSite, Site]
     page.goto(url)
     assert "in Europe/London" in page.inner_text(".hint")  # no script: the loop's own zone
     _no_horizontal_scroll(page)
-    page.screenshot(path=str(DOCS / "candidate-page-phone.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "candidate-page-phone.png"), full_page=True)
 
     page.select_option("#tz", "America/New_York")
     with page.expect_navigation():
