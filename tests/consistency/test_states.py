@@ -127,7 +127,7 @@ def test_services_never_assign_a_state_directly() -> None:
     """Every state write in services goes through `transition` (a compare-and-set)."""
     root = Path(__file__).resolve().parents[2] / "bot" / "services"
     offenders = []
-    for path in sorted(root.glob("*.py")):
+    for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             targets = node.targets if isinstance(node, ast.Assign) else []
             if isinstance(node, ast.AugAssign | ast.AnnAssign):
