@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.blocks.backout import cant_make_it_button
 from bot.blocks.common import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
 from bot.blocks.loops import LoopStatus, status_message
 from bot.blocks.requests import RequestView, request_message
@@ -27,12 +28,14 @@ def home_view(
     blocks.append(divider())
     blocks.append(section("*Your upcoming interviews*"))
     if upcoming:
-        lines = [
-            f"• {day_label(v.start, v.timezone)} {clock_label(v.start, v.end, v.timezone)} "
-            f"*{escape(v.stage_title)}* with {escape(v.candidate)} · `{v.loop_id}`"
+        blocks.extend(
+            section(
+                f"• {day_label(v.start, v.timezone)} {clock_label(v.start, v.end, v.timezone)} "
+                f"*{escape(v.stage_title)}* with {escape(v.candidate)} · `{v.loop_id}`",
+                accessory=cant_make_it_button(v.request_id),
+            )
             for v in upcoming
-        ]
-        blocks.append(section("\n".join(lines)))
+        )
     else:
         blocks.append(context("No interviews booked."))
     if loops is not None:

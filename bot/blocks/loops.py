@@ -30,6 +30,8 @@ HELP = f"""*/interview* — interview-loop scheduling
 • `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
 • `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
 • `/interview reschedule LOOP_ID` — drop the current times and propose new ones
+• `/interview swap LOOP_ID @old [@new]` — take @old off the sessions not started yet; ask @new \
+(from the stage's pool), or let me pick a replacement from the pool
 • `/interview templates` — loop templates and their stages
 • `/interview pools` — interviewer pools and this week's load
 • `/interview help` — this text"""

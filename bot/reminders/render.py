@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.blocks.backout import cant_make_it_actions
 from bot.blocks.common import actions, button, escape
 from bot.blocks.common import clip as clip_text
 from bot.ids import ActionId, with_suffix
@@ -165,8 +166,10 @@ def session_reminder(
     prep: str | None = None,
     meet_link: str | None = None,
     lead: timedelta | None = None,
+    request_id: int | None = None,
 ) -> Message:
-    """An interviewer's reminder before their session, times in their own zone."""
+    """An interviewer's reminder before their session, times in their own zone; with the
+    request id it carries a "Can't make it" button."""
     when = format_time_range(start, end, timezone)
     soon = f" starts in {format_lead(lead)}" if lead is not None else " is coming up"
     headline = f":alarm_clock: Your interview {_what(candidate_name, stage_title)}{soon}."
@@ -181,7 +184,10 @@ def session_reminder(
     )
     if meet_link:
         text += f" {meet_link}"
-    return _message(text, *sections, context=f"Loop {loop_tag(short_id)}")
+    message = _message(text, *sections, context=f"Loop {loop_tag(short_id)}")
+    if request_id is not None:
+        message.blocks.insert(len(message.blocks) - 1, cant_make_it_actions(request_id))
+    return message
 
 
 def confirm_nudge(

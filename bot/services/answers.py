@@ -17,6 +17,7 @@ from bot.services.booking import book_loop
 from bot.services.context import Services
 from bot.services.directory import display_name
 from bot.services.read import LoopBundle, bundle
+from bot.services.release import rebook_session
 from bot.services.vacancy import fill_vacancy
 from storage.engine import session_scope
 from storage.models import (
@@ -104,6 +105,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         found = bundle(found.loop, session=session)
         item = next(s for s in found.sessions if s.id == ask.session_id)
         holders = found.holders(ask.session_id)
+        rebooked = False
         if len(holders) >= item.panel_size and all(
             r.state is RequestState.CONFIRMED for r in holders
         ):
@@ -115,6 +117,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
                 expected=[SessionState.PENDING],
                 values={"state": SessionState.CONFIRMED},
             )
+            rebooked = rebook_session(services, item.id, session=session)
         found = bundle(found.loop, session=session)
         confirmed, needed = _progress(found)
         loop_id = found.loop.id
@@ -136,10 +139,13 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         recruiter, short_id = found.loop.recruiter_slack_id, found.loop.short_id
         stage = item.title
     show_outcome(services, request_id, "You confirmed")
+    progress = (
+        "the calendar event is being updated" if rebooked else f"{confirmed}/{needed} confirmed"
+    )
     notify(
         services,
         recruiter,
-        f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({confirmed}/{needed} confirmed).",
+        f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({progress}).",
         short_id,
     )
     if ready:

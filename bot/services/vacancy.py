@@ -36,6 +36,7 @@ from bot.services.read import LoopBundle, bundle
 from bot.services.views import clock_label, day_label
 from storage.engine import session_scope
 from storage.models import (
+    Interviewer,
     InterviewerRequest,
     InterviewSession,
     Loop,
@@ -65,7 +66,15 @@ def _excluded(found: LoopBundle, session_id: int) -> set[int]:
     return people
 
 
-def fill_vacancy(services: Services, session_id: int, *, reason: str) -> VacancyOutcome:
+# A booked loop keeps its events while one seat is filled again (backing out, swaps, declines
+# made in Google Calendar); the event is patched once the replacement confirms.
+FILLABLE = (LoopState.PENDING, LoopState.BOOKED, LoopState.NEEDS_ATTENTION)
+
+
+def fill_vacancy(
+    services: Services, session_id: int, *, reason: str, allow_move: bool = True
+) -> VacancyOutcome:
+    """Cover an open seat; `allow_move=False` keeps the session's time (it starts soon)."""
     with session_scope(services.engine) as session:
         item = session.get(InterviewSession, session_id)
         assert item is not None
@@ -73,7 +82,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         assert loop is not None
         found = bundle(loop, session=session)
         short_id, recruiter = loop.short_id, loop.recruiter_slack_id
-        if loop.state is not LoopState.PENDING:
+        if loop.state not in FILLABLE:
             return VacancyOutcome(
                 f"Loop `{short_id}`: {reason}; the loop is {loop.state.value}, nothing to fill.",
                 recruiter,
@@ -119,12 +128,11 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         loop = session.get(Loop, found.loop.id)
         item = session.get(InterviewSession, session_id)
         assert loop is not None and item is not None and loop.id is not None
-        if loop.state is not LoopState.PENDING:
+        if loop.state not in FILLABLE:
             return VacancyOutcome(f"Loop `{short_id}` is {loop.state.value}.", recruiter)
         held = held_intervals(
             [p.id for p in members if p.id], session=session, exclude_loop_id=loop.id
         )
-        local_day = item.start.astimezone(tz).date()
         base: dict[str, Any] = {
             "org": org,
             "template": template,
@@ -133,15 +141,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
             "held": held,
             "now": now,
         }
-        stage = _stage(item, panel=missing)
-        same_time = build_request(
-            **base,
-            stages=[stage],
-            window=(local_day, local_day),
-            candidate=CandidateSpec(loop.candidate_timezone, (TimeRange(item.start, item.end),)),
-        )
-        same_time["settings"]["min_notice_minutes"] = 0
-        answer = run_planner(same_time)
+        answer = run_planner(_same_time_request(base, loop, item, panel=missing))
         if answer["options"]:
             chosen = [int(i) for i in answer["options"][0]["sessions"][0]["interviewers"]]
             ids = open_requests(
@@ -166,11 +166,70 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
                 recruiter,
                 ids,
             )
-        moved = _move(services, base, loop, item, found, session=session)
+        moved = _move(services, base, loop, item, found, session=session) if allow_move else None
         if moved is not None:
             return moved
         detail = answer["diagnostics"]["reason"] or "no one else in the pool is free"
         return _escalate(loop, f"{reason} *{item.title}*, and {detail}", session=session)
+
+
+def _same_time_request(
+    base: dict[str, Any], loop: Loop, item: InterviewSession, *, panel: int
+) -> dict[str, Any]:
+    """A one-session planning request: this session's stage, at exactly its time."""
+    local_day = item.start.astimezone(ZoneInfo(loop.candidate_timezone)).date()
+    request = build_request(
+        **base,
+        stages=[_stage(item, panel=panel)],
+        window=(local_day, local_day),
+        candidate=CandidateSpec(loop.candidate_timezone, (TimeRange(item.start, item.end),)),
+    )
+    request["settings"]["min_notice_minutes"] = 0
+    return request
+
+
+def stand_in_problem(services: Services, session_id: int, person: Interviewer) -> str | None:
+    """Why `person` cannot take this session at its time (pool, hours, caps, calendar); None
+    if they can. The planner decides, on the same one-session request a replacement gets."""
+    with session_scope(services.engine) as session:
+        item = session.get(InterviewSession, session_id)
+        assert item is not None
+        loop = session.get(Loop, item.loop_id)
+        assert loop is not None and loop.id is not None
+        if person.id not in {p.id for p in pool_members(item.pool, session=session)}:
+            return f"is not in the `{item.pool}` pool of *{item.title}*"
+        org = org_view(session=session)
+        template_found = find_template(loop.template_key, session=session)
+        held = held_intervals([person.id or 0], session=session, exclude_loop_id=loop.id)
+    if services.calendar is None or template_found is None:
+        return "cannot be checked: no calendar or template to plan with"
+    roster = Roster(people={str(person.id): person}, pools={item.pool: [str(person.id)]})
+    services.calendar.invalidate(roster.emails())
+    try:
+        busy = fetch_busy(
+            services.calendar,
+            roster.emails(),
+            item.start - timedelta(days=1),
+            item.end + timedelta(days=1),
+        )
+    except CalendarError as error:
+        return f"cannot be checked: Google Calendar failed ({error})"
+    base: dict[str, Any] = {
+        "org": org,
+        "template": template_found[0],
+        "roster": roster,
+        "busy": busy,
+        "held": held,
+        "now": services.clock(),
+    }
+    answer = run_planner(_same_time_request(base, loop, item, panel=1))
+    if answer["options"]:
+        return None
+    when = f"{day_label(item.start, loop.candidate_timezone)} " + clock_label(
+        item.start, item.end, loop.candidate_timezone
+    )
+    detail = answer["diagnostics"]["reason"] or "busy, off hours or over their caps"
+    return f"cannot take *{item.title}* on {when}: {detail}"
 
 
 def _stage(item: InterviewSession, *, panel: int) -> TemplateStage:
@@ -191,7 +250,7 @@ def _escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
         Loop,
         loop.id,
         session=session,
-        expected=[LoopState.PENDING, LoopState.BOOKING],
+        expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
         values={"state": LoopState.NEEDS_ATTENTION},
     )
     audit(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners.actions import answer_request, choose_option
+from bot.listeners.actions import answer_request, cant_make_it, choose_option
 from bot.services.context import Services
 
 
 def register(app: App, services: Services) -> None:
     choose_option.register(app, services)
     answer_request.register(app, services)
+    cant_make_it.register(app, services)

@@ -1,0 +1,99 @@
+"""`/interview swap LOOP_ID @old [@new]` and the swap modal: a recruiter replaces one person.
+
+Everything that can be wrong is checked before anything changes (unknown loop, @old not on it,
+only sessions that already started, @new outside the pool, busy or over their caps), and each
+answer names the problem. Then @old is taken off every session that has not started, through
+the same `take_off` a "can't make it" uses; @new is asked by DM, or the pool is searched.
+"""
+
+from __future__ import annotations
+
+from bot.services.context import Services
+from bot.services.directory import interviewer_by_slack_id, is_recruiter
+from bot.services.proposals import UserFacingError
+from bot.services.read import load_loop
+from bot.services.release import RELEASABLE, take_off
+from bot.services.vacancy import stand_in_problem
+from storage.engine import read_scope
+from storage.models import LoopState
+
+
+def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str | None) -> str:
+    """Returns what to tell the recruiter; raises `UserFacingError` (nothing changed)."""
+    now = services.clock()
+    with read_scope(services.engine) as session:
+        if not is_recruiter(user_id, session=session):
+            raise UserFacingError("Only recruiters can swap interviewers. Nothing changed.")
+        found = load_loop(short_id, session=session)
+        if found is None:
+            raise UserFacingError(
+                f"No loop `{short_id}`; `/interview status EMAIL` lists ids. Nothing changed."
+            )
+        state = found.loop.state
+        if state is LoopState.BOOKING:
+            raise UserFacingError(
+                f"The invitations for loop `{short_id}` are being sent right now; try again in "
+                "a minute. Nothing changed."
+            )
+        if state not in RELEASABLE:
+            raise UserFacingError(
+                f"Loop `{short_id}` is {state.value}; there is nobody to swap. Nothing changed."
+            )
+        person = interviewer_by_slack_id(old, session=session)
+        on_loop = [
+            item
+            for item in found.sessions
+            if person is not None
+            and item.id is not None
+            and any(r.interviewer_id == person.id for r in found.holders(item.id))
+        ]
+        if person is None or not on_loop:
+            raise UserFacingError(f"<@{old}> is not on loop `{short_id}`. Nothing changed.")
+        upcoming = [item for item in on_loop if item.start > now]
+        if not upcoming:
+            raise UserFacingError(
+                f"<@{old}>'s session on loop `{short_id}` has already started; nothing changed."
+            )
+        stand_in = None
+        if new is not None:
+            stand_in = interviewer_by_slack_id(new, session=session)
+            if stand_in is None or not stand_in.active:
+                raise UserFacingError(
+                    f"<@{new}> is not an interviewer in the org file. Nothing changed."
+                )
+            if any(
+                r.interviewer_id == stand_in.id
+                for item in found.sessions
+                if item.id is not None
+                for r in found.holders(item.id)
+            ):
+                raise UserFacingError(f"<@{new}> is already on loop `{short_id}`. Nothing changed.")
+        person_id = person.id
+        session_ids = [item.id for item in upcoming if item.id is not None]
+    assert person_id is not None
+    if stand_in is not None:
+        for session_id in session_ids:
+            problem = stand_in_problem(services, session_id, stand_in)
+            if problem is not None:
+                raise UserFacingError(f"<@{new}> {problem}. Nothing changed.")
+    results = [
+        take_off(
+            services,
+            session_id=session_id,
+            interviewer_id=person_id,
+            reason="",
+            actor=user_id,
+            stand_in=stand_in.id if stand_in is not None else None,
+        )
+        for session_id in session_ids
+    ]
+    done = [r for r in results if r.released]
+    if not done:
+        raise UserFacingError(results[0].message)
+    count = f"{len(done)} session{'s' if len(done) != 1 else ''}"
+    then = (
+        f"asked <@{new}> by DM; the calendar event is updated once they confirm."
+        if new is not None
+        else "I'm finding replacements from the pool; the details follow in a DM."
+    )
+    return f"Took <@{old}> off {count} of loop `{short_id}`; {then}"
