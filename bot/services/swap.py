@@ -69,11 +69,12 @@ def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str 
             ):
                 raise UserFacingError(f"<@{new}> is already on loop `{short_id}`. Nothing changed.")
         person_id = person.id
+        stand_in_id = stand_in.id if stand_in is not None else None
         session_ids = [item.id for item in upcoming if item.id is not None]
     assert person_id is not None
-    if stand_in is not None:
+    if stand_in_id is not None:
         for session_id in session_ids:
-            problem = stand_in_problem(services, session_id, stand_in)
+            problem = stand_in_problem(services, session_id, stand_in_id)
             if problem is not None:
                 raise UserFacingError(f"<@{new}> {problem}. Nothing changed.")
     results = [
@@ -83,7 +84,7 @@ def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str 
             interviewer_id=person_id,
             reason="",
             actor=user_id,
-            stand_in=stand_in.id if stand_in is not None else None,
+            stand_in=stand_in_id,
         )
         for session_id in session_ids
     ]

@@ -188,7 +188,7 @@ def _same_time_request(
     return request
 
 
-def stand_in_problem(services: Services, session_id: int, person: Interviewer) -> str | None:
+def stand_in_problem(services: Services, session_id: int, person_id: int) -> str | None:
     """Why `person` cannot take this session at its time (pool, hours, caps, calendar); None
     if they can. The planner decides, on the same one-session request a replacement gets."""
     with session_scope(services.engine) as session:
@@ -196,6 +196,8 @@ def stand_in_problem(services: Services, session_id: int, person: Interviewer) -
         assert item is not None
         loop = session.get(Loop, item.loop_id)
         assert loop is not None and loop.id is not None
+        person = session.get(Interviewer, person_id)
+        assert person is not None
         if person.id not in {p.id for p in pool_members(item.pool, session=session)}:
             return f"is not in the `{item.pool}` pool of *{item.title}*"
         org = org_view(session=session)
