@@ -162,5 +162,5 @@ def unresolved_blocks(lines: Sequence[str]) -> list[Block]:
     """Interviewers the directory could not resolve (no Slack id, or no zone)."""
     if not lines:
         return []
-    text = "\n".join(f"• {line}" for line in lines[:30])
+    text = "\n".join(f"• {escape(line)}" for line in lines[:30])
     return [section("*Interviewers I can't fully resolve*\n" + text)]

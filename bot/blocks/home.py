@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blocks.backout import cant_make_it_button
+from bot.blocks.backout import (
+    AttentionItem,
+    attention_blocks,
+    cant_make_it_button,
+    unresolved_blocks,
+)
 from bot.blocks.common import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
 from bot.blocks.loops import LoopStatus, status_message
 from bot.blocks.requests import RequestView, request_message
@@ -17,8 +22,14 @@ def home_view(
     upcoming: Sequence[RequestView],
     pending: Sequence[RequestView],
     loops: Sequence[LoopStatus] | None,
+    attention: Sequence[AttentionItem] | None = None,
+    unresolved: Sequence[str] = (),
 ) -> dict[str, Any]:
     blocks: list[Block] = [header("Interviews")]
+    if attention is not None:
+        blocks.extend(attention_blocks(attention))
+        blocks.extend(unresolved_blocks(unresolved))
+        blocks.append(divider())
     blocks.append(section("*Waiting for your answer*"))
     if pending:
         for view in pending:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from bot.blocks.home import home_view
 from bot.blocks.requests import RequestView
 from bot.services.asks import request_view
+from bot.services.attention import attention_items, unresolved_for
 from bot.services.context import Services
 from bot.services.directory import interviewer_by_slack_id, is_recruiter, org_view
 from bot.services.loops import status
@@ -49,4 +50,10 @@ def home_for(services: Services, user_id: str) -> dict[str, Any]:
                 (pending if ask.state is RequestState.PENDING else upcoming).append(view)
         recruiter = is_recruiter(user_id, session=session)
     loops = status(services, None, user_id)[1] if recruiter else None
-    return home_view(upcoming=upcoming[:MAX_ITEMS], pending=pending[:MAX_ITEMS], loops=loops)
+    return home_view(
+        upcoming=upcoming[:MAX_ITEMS],
+        pending=pending[:MAX_ITEMS],
+        loops=loops,
+        attention=attention_items(services, user_id)[:MAX_ITEMS] if recruiter else None,
+        unresolved=unresolved_for(services) if recruiter else (),
+    )

@@ -9,7 +9,7 @@ the same `take_off` a "can't make it" uses; @new is asked by DM, or the pool is 
 from __future__ import annotations
 
 from bot.services.context import Services
-from bot.services.directory import interviewer_by_slack_id, is_recruiter
+from bot.services.directory import display_name, interviewer_by_slack_id, is_recruiter
 from bot.services.proposals import UserFacingError
 from bot.services.read import load_loop
 from bot.services.release import RELEASABLE, take_off
@@ -98,3 +98,26 @@ def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str 
         else "I'm finding replacements from the pool; the details follow in a DM."
     )
     return f"Took <@{old}> off {count} of loop `{short_id}`; {then}"
+
+
+def swap_choices(services: Services, *, short_id: str, user_id: str) -> list[tuple[str, str]]:
+    """Who the swap form offers to take off: the loop's interviewers on sessions not started."""
+    now = services.clock()
+    with read_scope(services.engine) as session:
+        if not is_recruiter(user_id, session=session):
+            raise UserFacingError("Only recruiters can swap interviewers. Nothing changed.")
+        found = load_loop(short_id, session=session)
+        if found is None or found.loop.state not in RELEASABLE:
+            state = "gone" if found is None else found.loop.state.value
+            raise UserFacingError(f"Loop `{short_id}` is {state}; there is nobody to swap.")
+        people: dict[str, str] = {}
+        for item in found.sessions:
+            if item.id is None or item.start <= now:
+                continue
+            for ask in found.holders(item.id):
+                person = found.people[ask.interviewer_id]
+                if person.slack_id:
+                    people[person.slack_id] = display_name(person)
+    if not people:
+        raise UserFacingError(f"Loop `{short_id}` has nobody left to swap on sessions to come.")
+    return sorted(people.items(), key=lambda pair: pair[1])

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.listeners.actions import answer_request, cant_make_it, choose_option
+from bot.listeners.actions import (
+    answer_request,
+    cant_make_it,
+    choose_option,
+    loop_buttons,
+    swap_interviewer,
+)
 from bot.services.context import Services
 
 
@@ -10,3 +16,5 @@ def register(app: App, services: Services) -> None:
     choose_option.register(app, services)
     answer_request.register(app, services)
     cant_make_it.register(app, services)
+    loop_buttons.register(app, services)
+    swap_interviewer.register(app, services)

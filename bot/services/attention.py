@@ -1,0 +1,88 @@
+"""What a recruiter must look at: loops that need attention (and why), and interviewers the
+directory could not resolve (no Slack account: never asked; no zone: planned in the org zone).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.blocks.backout import AttentionItem
+from bot.services.context import Services
+from bot.services.directory import display_name, org_view
+from bot.services.read import bundle
+from storage.engine import read_scope
+from storage.models import AuditLog, Interviewer, Loop, LoopState, RequestState, SessionState
+
+REASON_ACTIONS = ("loop.needs_attention", "loop.booking_failed")
+
+
+def attention_items(services: Services, user_id: str) -> list[AttentionItem]:
+    """The recruiter's own loops in NEEDS_ATTENTION, oldest first, each with its reason."""
+    with read_scope(services.engine) as session:
+        loops = session.exec(
+            select(Loop)
+            .where(
+                Loop.recruiter_slack_id == user_id,
+                Loop.state == LoopState.NEEDS_ATTENTION,
+            )
+            .order_by(col(Loop.id))
+        ).all()
+        items = []
+        for loop in loops:
+            found = bundle(loop, session=session)
+            live = [s for s in found.sessions if s.state is not SessionState.CANCELLED]
+            everyone_confirmed = all(
+                s.id is not None
+                and len(found.holders(s.id)) >= s.panel_size
+                and all(r.state is RequestState.CONFIRMED for r in found.holders(s.id))
+                for s in live
+            )
+            items.append(
+                AttentionItem(
+                    loop_id=loop.short_id,
+                    candidate=found.candidate_label(),
+                    reason=_reason(loop, session=session),
+                    can_retry=bool(live) and everyone_confirmed,
+                )
+            )
+        return items
+
+
+def _reason(loop: Loop, *, session: Session) -> str:
+    """The loop's recorded reason; loops escalated before it was recorded: the audit log."""
+    entry = session.exec(
+        select(AuditLog)
+        .where(AuditLog.loop_id == loop.id, col(AuditLog.action).in_(REASON_ACTIONS))
+        .order_by(col(AuditLog.id).desc())
+    ).first()
+    details = (entry.details or {}) if entry is not None else {}
+    why = details.get("why") or details.get("error")
+    if entry is not None and entry.action == "loop.booking_failed" and why:
+        return f"Creating the calendar events failed: {why}"
+    return str(why) if why else "It needs a decision."
+
+
+def unresolved_interviewers(*, session: Session) -> list[str]:
+    """One line per active interviewer without a Slack id or a time zone, saying the effect."""
+    zone = org_view(session=session).timezone
+    people = session.exec(
+        select(Interviewer)
+        .where(
+            col(Interviewer.active).is_(True),
+            col(Interviewer.slack_id).is_(None) | col(Interviewer.timezone).is_(None),
+        )
+        .order_by(col(Interviewer.email))
+    ).all()
+    lines = []
+    for person in people:
+        who = f"{display_name(person)} <{person.email}>"
+        if person.slack_id is None:
+            lines.append(f"{who}: no Slack account found for this email, so never asked")
+        else:
+            lines.append(f"{who}: no time zone in Slack or the org file, so planned in {zone}")
+    return lines
+
+
+def unresolved_for(services: Services) -> list[str]:
+    with read_scope(services.engine) as session:
+        return unresolved_interviewers(session=session)
