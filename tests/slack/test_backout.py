@@ -219,3 +219,70 @@ def test_backing_out_before_everyone_confirmed_asks_a_replacement(harness: Harne
     assert session_of(harness, request_id).state is SessionState.PENDING
     assert len(harness.pending_request_buttons(other)) == 1
     assert "asked" in harness.dms(RECRUITER)[-1]["text"]
+
+
+def test_from_app_home_the_owner_gets_the_modal_and_a_stale_click_a_notice(
+    harness: Harness,
+) -> None:
+    book_everything(harness)
+    user, request_id = confirmed_request(harness, RETRO)
+    home = {"id": "VHOME", "type": "home"}
+    harness.click(f"cant_make_it:{request_id}", str(request_id), user, view=home)
+    assert harness.slack.calls("views.open")[-1].args["view"]["callback_id"] == "cant_make_it_modal"
+    back_out(harness, user, request_id)
+    before = snapshot(harness)
+    harness.click(f"cant_make_it:{request_id}", str(request_id), user, view=home)
+    notice = harness.slack.calls("views.open")[-1].args["view"]
+    assert "no longer on" in str(notice["blocks"]) and "declined" in str(notice["blocks"])
+    assert snapshot(harness) == before
+    # The home republished after backing out no longer offers it.
+    published = harness.slack.home_view(user)
+    assert published is not None and harness.buttons(published, "cant_make_it") == []
+
+
+def test_a_second_submission_changes_nothing(harness: Harness) -> None:
+    book_everything(harness)
+    user, request_id = confirmed_request(harness, RETRO)
+    back_out(harness, user, request_id)
+    before = snapshot(harness)
+    harness.send(
+        harness.requests.view_submission(
+            "cant_make_it_modal", {}, user_id=user, private_metadata=str(request_id)
+        )
+    )
+    assert snapshot(harness) == before
+    assert "no longer on" in harness.dms(user)[-1]["text"]
+
+
+def test_a_calendar_decline_goes_through_the_same_release(harness: Harness) -> None:
+    from bot.services.release import release_interviewer
+
+    short_id = book_everything(harness)
+    user, request_id = confirmed_request(harness, RETRO)
+    other = RETRO[1] if user == RETRO[0] else RETRO[0]
+    with session_scope(harness.engine) as session:
+        ask = session.get(InterviewerRequest, request_id)
+        assert ask is not None
+        session_id, interviewer_id = ask.session_id, ask.interviewer_id
+    result = release_interviewer(
+        harness.services,
+        session_id=session_id,
+        interviewer_id=interviewer_id,
+        reason="",
+        actor="calendar",
+    )
+    harness.settle()
+    assert result.released and result.short_id == short_id and len(result.asked) == 1
+    assert harness.requests_state()[request_id] == "declined"
+    assert len(harness.pending_request_buttons(other)) == 1
+    note = harness.dms(RECRUITER)[-1]["text"]
+    assert "declined the invitation to *Retrospective*" in note and "asked" in note
+    assert harness.loops()[0].state is LoopState.BOOKED
+    again = release_interviewer(
+        harness.services,
+        session_id=session_id,
+        interviewer_id=interviewer_id,
+        reason="",
+        actor="calendar",
+    )
+    assert again.outcome == "not_on_session"
