@@ -51,6 +51,11 @@ class EventRef:
 class CalendarError(Exception):
     """A calendar call failed for good; `str(error)` is fit to show the person who asked."""
 
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again later may help (outage, rate limit) or never will (bad request)."""
+        return True
+
 
 class CalendarPort(Protocol):
     def free_busy(
@@ -60,6 +65,8 @@ class CalendarPort(Protocol):
     def create_event(self, spec: EventSpec) -> EventRef: ...
 
     def move_event(self, event_id: str, start: datetime, end: datetime) -> EventRef: ...
+
+    def patch_event(self, event_id: str, spec: EventSpec) -> EventRef: ...
 
     def cancel_event(self, event_id: str) -> None: ...
 

@@ -85,12 +85,48 @@ def start_background(services: Services) -> Callable[[], None]:
         max_instances=1,
         replace_existing=True,
     )
+    add_booking_jobs(scheduler, services, worker_id)
 
     def stop() -> None:
         scheduler.shutdown(wait=False)
         services.work.wait_idle(timeout=20)
 
     return stop
+
+
+def add_booking_jobs(scheduler: Any, services: Services, worker_id: str) -> None:
+    """Calendar intents every few seconds (leased per row, so every replica may run them) and
+    the sweeper every minute (one replica at a time, by its job lease); both run once at start,
+    so what a crash left behind is picked up as soon as the bot is back."""
+    from datetime import UTC, datetime
+
+    from bot.services.intent_worker import run_intents
+    from bot.services.sweeper import sweep
+
+    def intents() -> None:
+        try:
+            run_intents(services, worker_id=worker_id)
+        except Exception:  # keep the job alive: the rows are all in the database
+            log.exception("calendar intent run failed")
+
+    def sweeper() -> None:
+        try:
+            sweep(services, holder=worker_id)
+        except Exception:
+            log.exception("sweep failed")
+
+    for job, seconds, job_id in ((intents, 5, "calendar.intents"), (sweeper, 60, "sweeper")):
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
 
 
 def wsgi_app(services: Services, signing_secret: str) -> Callable[..., Iterable[bytes]]:

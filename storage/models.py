@@ -58,6 +58,20 @@ class ReminderState(enum.StrEnum):
     DROPPED = "dropped"  # no longer useful when it came due (e.g. its session already began)
 
 
+class IntentKind(enum.StrEnum):
+    INSERT = "insert"  # create the session's event (409 = it exists: done)
+    PATCH = "patch"  # make the session's event match the database
+    DELETE = "delete"  # remove the session's event (404/410 = already gone: done)
+
+
+class IntentState(enum.StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FAILED = "failed"  # retry budget spent (the loop was escalated)
+    CANCELLED = "cancelled"  # superseded before it started (e.g. the loop was cancelled)
+
+
 def _now_column() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -71,6 +85,8 @@ class OrgSettings(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     recruiters: list[str] = Field(default_factory=list, sa_type=json_type())
     defaults: dict[str, Any] = Field(default_factory=dict, sa_type=json_type())
+    company: str | None = Field(default=None, max_length=200)  # shown to candidates
+    candidate_page: dict[str, Any] | None = Field(default=None, sa_type=json_type())
     source_digest: str = Field(max_length=64)
     updated_at: datetime = _now_column()
 
@@ -161,6 +177,7 @@ class Loop(SQLModel, table=True):
     chosen_option: int | None = None
     swaps: int = 0
     cancel_reason: str | None = Field(default=None, sa_type=sa.Text)
+    attention_reason: str | None = Field(default=None, sa_type=sa.Text)  # why NEEDS_ATTENTION
     created_at: datetime = _now_column()
     updated_at: datetime = _now_column()
 
@@ -229,6 +246,42 @@ class Reminder(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _now_column()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CalendarIntent(SQLModel, table=True):
+    """Outbox row for one Google write about one session's event.
+
+    Written in the transaction that makes the change necessary (everyone confirmed, loop
+    cancelled, …) and carried out by a leased worker (`bot.services.calendar_intents`), so a
+    crash between the decision and the Google call can never lose or double the write.
+    """
+
+    __tablename__ = "calendar_intent"
+    __table_args__ = (sa.Index("ix_calendar_intent_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    loop_id: int = Field(foreign_key="loop.id", index=True)
+    session_id: int = Field(foreign_key="interview_session.id", index=True)
+    kind: IntentKind = Field(sa_type=enum_column_type(IntentKind))
+    event_id: str = Field(max_length=1024)
+    state: IntentState = Field(default=IntentState.PENDING, sa_type=enum_column_type(IntentState))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _now_column()
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JobLease(SQLModel, table=True):
+    """Which replica runs a singleton periodic job (e.g. the sweeper) until when."""
+
+    __tablename__ = "job_lease"
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=100)
+    lease_until: datetime = Field(sa_type=UTCDateTime)
 
 
 class AuditLog(SQLModel, table=True):

@@ -28,7 +28,16 @@ def compare_and_set(
     expected: Iterable[enum.Enum],
     values: dict[str, Any],
 ) -> bool:
-    """Set `values` on row `row_id` only if its `state` is one of `expected`; True if it won."""
+    """Set `values` on row `row_id` only if its `state` is one of `expected`; True if it won.
+
+    A state move of a loop, session or request is checked against `storage.states.MOVES`
+    first (prefer `storage.states.transition`, which reads better at the call site).
+    """
+    from storage.states import check
+
+    expected = list(expected)
+    if "state" in values:
+        check(model, expected, values["state"])
     table: Any = model
     statement = (
         sa.update(table)

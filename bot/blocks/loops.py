@@ -75,6 +75,7 @@ class LoopStatus:
     zone: str
     sessions: tuple[SessionView, ...]
     updated: datetime
+    attention: str | None = None  # why the loop needs attention (shown after its state)
 
 
 def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[Block]]:
@@ -87,7 +88,9 @@ def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[B
         blocks.append(
             section(
                 f"`{loop.loop_id}` · {escape(loop.candidate)} · {escape(loop.template_title)} · "
-                f"*{loop.state}*\n{lines}"
+                f"*{loop.state}*"
+                + (f" — {escape(loop.attention)}" if loop.attention else "")
+                + f"\n{lines}"
             )
         )
     blocks = fit_message(blocks, "More loops were left out; ask for one loop id to see it.")

@@ -24,6 +24,7 @@ class RequestView:
     prep: str | None
     co_interviewers: tuple[str, ...] = ()
     replacing: bool = False
+    notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
 
 
 def _when(view: RequestView) -> str:
@@ -44,6 +45,8 @@ def _details(view: RequestView) -> str:
         lines.append("*With:* " + ", ".join(f"<@{u}>" for u in view.co_interviewers))
     if view.prep:
         lines.append(f"*Prep:* {escape(view.prep)}")
+    if view.notes:
+        lines.append(f"*Recruiter notes:* {escape(view.notes)}")
     return "\n".join(lines)
 
 

@@ -150,8 +150,14 @@ class TemplateEntry(_Strict):
         return self
 
 
+class CandidatePage(_Strict):
+    show_interviewer_names: bool = False  # first names only when true
+
+
 class OrgConfig(_Strict):
     timezone: Zone
+    company: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
+    candidate_page: CandidatePage = Field(default_factory=CandidatePage)
     recruiters: list[SlackId] = Field(default_factory=list)
     defaults: Defaults = Field(default_factory=Defaults)
     interviewers: list[InterviewerEntry] = Field(default_factory=list)

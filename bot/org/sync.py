@@ -111,6 +111,8 @@ def _sync_settings(org: OrgConfig, *, session: Session, report: SyncReport) -> N
         "timezone": org.timezone,
         "recruiters": list(org.recruiters),
         "defaults": defaults_record(org),
+        "company": org.company,
+        "candidate_page": org.candidate_page.model_dump(),
         "source_digest": _digest(org),
     }
     row = session.get(OrgSettings, 1)

@@ -13,9 +13,10 @@ from sqlmodel import Session
 
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
-from bot.services.booking import book_loop
+from bot.services.booking import start_booking
 from bot.services.context import Services
 from bot.services.directory import display_name
+from bot.services.intent_worker import run_intents
 from bot.services.read import LoopBundle, bundle
 from bot.services.release import rebook_session
 from bot.services.vacancy import fill_vacancy
@@ -24,11 +25,11 @@ from storage.models import (
     InterviewerRequest,
     InterviewSession,
     Loop,
-    LoopState,
     RequestState,
     SessionState,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import lock_row, transition
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +85,13 @@ def _record(
     checked = _check_answerer(request_id, user_id, session=session)
     if isinstance(checked, AnswerResult):
         return checked
-    if not compare_and_set(
+    if not transition(
         InterviewerRequest,
         request_id,
+        answer,
         session=session,
         expected=[RequestState.PENDING],
-        values={"state": answer, "answered_at": services.clock()},
+        values={"answered_at": services.clock()},
     ):
         return AnswerResult("already", "This request was already answered; nothing changed.")
     cancel_request_follow_ups(request_id, session=session, reason="answered")
@@ -98,6 +100,11 @@ def _record(
 
 def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResult:
     with session_scope(services.engine) as session:
+        # The loop's row lock first: whoever records the last confirm sees every earlier one.
+        loop_id = _loop_of(request_id, session=session)
+        if loop_id is not None:
+            lock_row(Loop, loop_id, session=session)
+            session.expire_all()
         recorded = _record(services, request_id, user_id, RequestState.CONFIRMED, session=session)
         if isinstance(recorded, AnswerResult):
             return recorded
@@ -110,12 +117,12 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
             r.state is RequestState.CONFIRMED for r in holders
         ):
             assert item.id is not None
-            compare_and_set(
+            transition(
                 InterviewSession,
                 item.id,
+                SessionState.CONFIRMED,
                 session=session,
                 expected=[SessionState.PENDING],
-                values={"state": SessionState.CONFIRMED},
             )
             rebooked = rebook_session(services, item.id, session=session)
         found = bundle(found.loop, session=session)
@@ -129,13 +136,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
             loop_id=loop_id,
             details={"request": request_id},
         )
-        ready = confirmed == needed and compare_and_set(
-            Loop,
-            loop_id,
-            session=session,
-            expected=[LoopState.PENDING],
-            values={"state": LoopState.BOOKING},
-        )
+        ready = start_booking(loop_id, session=session, services=services)
         recruiter, short_id = found.loop.recruiter_slack_id, found.loop.short_id
         stage = item.title
     show_outcome(services, request_id, "You confirmed")
@@ -148,9 +149,15 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({progress}).",
         short_id,
     )
-    if ready:
-        book_loop(services, loop_id)
+    if ready or rebooked:
+        run_intents(services, loop_id=loop_id)
     return AnswerResult("confirmed", f"Confirmed. Thanks! (loop `{short_id}`)")
+
+
+def _loop_of(request_id: int, *, session: Session) -> int | None:
+    ask = session.get(InterviewerRequest, request_id)
+    item = None if ask is None else session.get(InterviewSession, ask.session_id)
+    return None if item is None else item.loop_id
 
 
 def _progress(found: LoopBundle) -> tuple[int, int]:

@@ -38,6 +38,7 @@ def request_view(found: LoopBundle, ask: InterviewerRequest, default_zone: str) 
         end=item.end,
         timezone=person.timezone or default_zone,
         prep=item.prep,
+        notes=found.loop.notes,
         co_interviewers=others,
         replacing=len(found.requests.get(ask.session_id, [])) > item.panel_size,
     )

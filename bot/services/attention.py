@@ -7,11 +7,12 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from bot.blocks.backout import AttentionItem
+from bot.services.booking import BOOKING_FAILED, everyone_confirmed
 from bot.services.context import Services
 from bot.services.directory import display_name, org_view
 from bot.services.read import bundle
 from storage.engine import read_scope
-from storage.models import AuditLog, Interviewer, Loop, LoopState, RequestState, SessionState
+from storage.models import AuditLog, Interviewer, Loop, LoopState
 
 REASON_ACTIONS = ("loop.needs_attention", "loop.booking_failed")
 
@@ -30,26 +31,22 @@ def attention_items(services: Services, user_id: str) -> list[AttentionItem]:
         items = []
         for loop in loops:
             found = bundle(loop, session=session)
-            live = [s for s in found.sessions if s.state is not SessionState.CANCELLED]
-            everyone_confirmed = all(
-                s.id is not None
-                and len(found.holders(s.id)) >= s.panel_size
-                and all(r.state is RequestState.CONFIRMED for r in found.holders(s.id))
-                for s in live
-            )
+            reason = _reason(loop, session=session)
             items.append(
                 AttentionItem(
                     loop_id=loop.short_id,
                     candidate=found.candidate_label(),
-                    reason=_reason(loop, session=session),
-                    can_retry=bool(live) and everyone_confirmed,
+                    reason=reason,
+                    can_retry=reason.startswith(BOOKING_FAILED) and everyone_confirmed(found),
                 )
             )
         return items
 
 
 def _reason(loop: Loop, *, session: Session) -> str:
-    """The loop's recorded reason; loops escalated before it was recorded: the audit log."""
+    """The loop's recorded reason (`Loop.attention_reason`); else the latest one audited."""
+    if loop.attention_reason:
+        return loop.attention_reason
     entry = session.exec(
         select(AuditLog)
         .where(AuditLog.loop_id == loop.id, col(AuditLog.action).in_(REASON_ACTIONS))
@@ -57,8 +54,6 @@ def _reason(loop: Loop, *, session: Session) -> str:
     ).first()
     details = (entry.details or {}) if entry is not None else {}
     why = details.get("why") or details.get("error")
-    if entry is not None and entry.action == "loop.booking_failed" and why:
-        return f"Creating the calendar events failed: {why}"
     return str(why) if why else "It needs a decision."
 
 

@@ -23,13 +23,22 @@ class OrgView:
     timezone: str
     recruiters: frozenset[str]
     defaults: dict[str, Any]
+    company: str | None = None
+    show_interviewer_names: bool = False
 
 
 def org_view(*, session: Session) -> OrgView:
     row = session.get(OrgSettings, 1)
     if row is None:
         raise OrgNotLoadedError("no org file loaded yet: run `interview-bot sync-org`")
-    return OrgView(row.timezone, frozenset(row.recruiters), dict(row.defaults))
+    page = row.candidate_page or {}
+    return OrgView(
+        row.timezone,
+        frozenset(row.recruiters),
+        dict(row.defaults),
+        row.company,
+        bool(page.get("show_interviewer_names", False)),
+    )
 
 
 def is_recruiter(user_id: str, *, session: Session) -> bool:

@@ -15,7 +15,8 @@ from sqlmodel import col, select
 from bot.services.context import Services
 from storage.engine import session_scope
 from storage.models import InterviewSession, Loop, LoopState, ProcessedDelivery, SessionState
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 DELIVERY_KEY_TTL = timedelta(days=2)
@@ -41,12 +42,12 @@ def complete_finished_loops(services: Services, now: datetime | None = None) -> 
                 continue
             if ended.tzinfo is None:  # raw aggregate from SQLite: stored as naive UTC
                 ended = ended.replace(tzinfo=now.tzinfo)
-            if ended <= now and compare_and_set(
+            if ended <= now and transition(
                 Loop,
                 loop_id,
+                LoopState.COMPLETED,
                 session=session,
                 expected=[LoopState.BOOKED],
-                values={"state": LoopState.COMPLETED},
             ):
                 audit("loop.completed", session=session, actor="system", loop_id=loop_id)
                 done += 1

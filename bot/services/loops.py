@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.blocks.loops import LoopStatus, cancelled_notice
-from bot.ports import CalendarError, MessageRef, MessagingError
+from bot.ports import MessageRef, MessagingError
 from bot.services.asks import notify
+from bot.services.calendar_intents import loop_has_open_intent, request_event_delete
 from bot.services.context import Services
 from bot.services.directory import (
     active_templates,
@@ -20,6 +21,7 @@ from bot.services.directory import (
     org_view,
     pools,
 )
+from bot.services.intent_worker import run_intents
 from bot.services.planning import held_intervals
 from bot.services.proposals import UserFacingError, replan
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
@@ -28,12 +30,14 @@ from storage.engine import read_scope, session_scope
 from storage.models import (
     Candidate,
     InterviewerRequest,
+    InterviewSession,
     Loop,
     LoopState,
     RequestState,
     SessionState,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,9 @@ def _status(found: LoopBundle, zone: str) -> LoopStatus:
         zone=found.loop.candidate_timezone,
         sessions=session_views(found, zone),
         updated=found.loop.updated_at,
+        attention=found.loop.attention_reason
+        if found.loop.state is LoopState.NEEDS_ATTENTION
+        else None,
     )
 
 
@@ -95,13 +102,15 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
 @dataclass(frozen=True)
 class _Withdrawn:
     refs: list[tuple[str, MessageRef | None, str]]  # (slack id, request DM, notice text)
-    event_ids: list[str]
+    event_ids: list[str]  # events known to exist; deletes are written for every session
+    loop_id: int
 
 
 def _withdraw(
-    found: LoopBundle, reason: str | None, *, session: Session, new_state: SessionState
+    found: LoopBundle, reason: str | None, *, session: Session, now: datetime
 ) -> _Withdrawn:
-    """Cancel every live request and session of a loop in this transaction."""
+    """Cancel every live request and session of a loop in this transaction, and promise the
+    removal of every event the loop could have (known, in flight or with a lost answer)."""
     from bot.reminders.outbox import cancel_reminders
 
     refs: list[tuple[str, MessageRef | None, str]] = []
@@ -113,12 +122,12 @@ def _withdraw(
         when = f"{day_label(item.start, found.loop.candidate_timezone)}"
         for ask in found.holders(item.id):
             assert ask.id is not None
-            compare_and_set(
+            transition(
                 InterviewerRequest,
                 ask.id,
+                RequestState.CANCELLED,
                 session=session,
                 expected=[RequestState.PENDING, RequestState.CONFIRMED],
-                values={"state": RequestState.CANCELLED},
             )
             person = found.people[ask.interviewer_id]
             zone = person.timezone or found.loop.candidate_timezone
@@ -134,19 +143,20 @@ def _withdraw(
                         ),
                     )
                 )
-        item.state = new_state
+        transition(InterviewSession, item.id, SessionState.CANCELLED, session=session)
+        request_event_delete(item.id, session=session, now=now)
     cancel_reminders(session=session, loop_id=found.loop.id, reason="loop withdrawn")
-    return _Withdrawn(refs, events)
+    assert found.loop.id is not None
+    return _Withdrawn(refs, events, found.loop.id)
 
 
 def _tell_withdrawn(services: Services, withdrawn: _Withdrawn, loop_id: str) -> list[str]:
+    """Carry out the deletes now (the intent worker retries what fails), then tell people."""
+    run_intents(services, loop_id=withdrawn.loop_id)
     problems = []
-    if services.calendar is not None:
-        for event_id in withdrawn.event_ids:
-            try:
-                services.calendar.cancel_event(event_id)
-            except CalendarError as error:
-                problems.append(f"calendar event {event_id}: {error}")
+    with read_scope(services.engine) as session:
+        if loop_has_open_intent(withdrawn.loop_id, session=session):
+            problems.append("some calendar events (Google failed; I keep retrying)")
     for user_id, ref, text in withdrawn.refs:
         if ref is not None:
             try:
@@ -165,15 +175,16 @@ def cancel(services: Services, *, short_id: str, user_id: str, reason: str | Non
         if found is None:
             raise UserFacingError(f"No loop `{short_id}`; `/interview status EMAIL` lists ids.")
         assert found.loop.id is not None
-        if not compare_and_set(
+        if not transition(
             Loop,
             found.loop.id,
+            LoopState.CANCELLED,
             session=session,
             expected=list(OPEN_STATES),
-            values={"state": LoopState.CANCELLED, "cancel_reason": reason},
+            values={"cancel_reason": reason},
         ):
             return f"Loop `{short_id}` is already {found.loop.state.value}; nothing changed."
-        withdrawn = _withdraw(found, reason, session=session, new_state=SessionState.CANCELLED)
+        withdrawn = _withdraw(found, reason, session=session, now=services.clock())
         audit(
             "loop.cancelled",
             session=session,
@@ -203,6 +214,15 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
         assert loop.id is not None
         if loop.state in (LoopState.CANCELLED, LoopState.COMPLETED):
             raise UserFacingError(f"Loop `{short_id}` is {loop.state.value}; schedule a new one.")
+        if loop.state is not LoopState.PROPOSED and not transition(
+            Loop,
+            loop.id,
+            LoopState.PROPOSED,
+            session=session,
+            expected=[loop.state],
+            values={"chosen_option": None, "attention_reason": None},
+        ):
+            raise UserFacingError(f"Loop `{short_id}` changed meanwhile; try again.")
         tz = ZoneInfo(loop.candidate_timezone)
         today = services.clock().astimezone(tz).date()
         if datetime.fromisoformat(loop.window_end).date() < today:
@@ -214,11 +234,7 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
             loop.window_end = (today + max(span, timedelta(days=13))).isoformat()
         elif datetime.fromisoformat(loop.window_start).date() < today:
             loop.window_start = today.isoformat()
-        withdrawn = _withdraw(
-            found, "rescheduling", session=session, new_state=SessionState.CANCELLED
-        )
-        loop.state = LoopState.PROPOSED
-        loop.chosen_option = None
+        withdrawn = _withdraw(found, "rescheduling", session=session, now=services.clock())
         audit("loop.rescheduled", session=session, actor=user_id, loop_id=loop.id)
         loop_id = loop.id
     _tell_withdrawn(services, withdrawn, short_id)

@@ -44,7 +44,8 @@ from storage.models import (
     LoopTemplate,
     TemplateStage,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -365,12 +366,13 @@ def choose(services: Services, *, short_id: str, index: int, user_id: str) -> Ch
             now=services.clock(),
         )
         if option_still_valid(original, option, fresh):
-            won = compare_and_set(
+            won = transition(
                 Loop,
                 loop_id,
+                LoopState.PENDING,
                 session=session,
                 expected=[LoopState.PROPOSED],
-                values={"state": LoopState.PENDING, "chosen_option": index},
+                values={"chosen_option": index},
             )
             if not won:
                 return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")

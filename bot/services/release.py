@@ -20,10 +20,11 @@ from bot.blocks.common import escape
 from bot.reminders.outbox import cancel_reminders, plan_session_reminders
 from bot.reminders.render import format_lead
 from bot.services.asks import notify, open_requests, send_requests, show_outcome
+from bot.services.calendar_intents import request_event_patch
 from bot.services.context import Services
 from bot.services.directory import display_name
 from bot.services.locks import booking_lock
-from bot.services.vacancy import fill_vacancy
+from bot.services.vacancy import OPEN_SEAT, fill_vacancy
 from storage.engine import session_scope
 from storage.models import (
     Interviewer,
@@ -34,7 +35,8 @@ from storage.models import (
     RequestState,
     SessionState,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import lock_row, transition
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ def release_interviewer(
 
 @dataclass(frozen=True)
 class _Released:
-    request_id: int
+    request_id: int | None  # the request withdrawn (None: refilling a seat already open)
     short_id: str
     recruiter: str
     label: str
@@ -97,6 +99,10 @@ def take_off(
     """`release_interviewer`, and for a swap: withdrawn by the bot, and `stand_in` asked."""
     now = services.clock()
     with session_scope(services.engine) as session:
+        item = session.get(InterviewSession, session_id)
+        if item is not None:
+            lock_row(Loop, item.loop_id, session=session)  # the loop first, like every decider
+            session.expire_all()
         booking_lock(session=session)
         checked = _check(session_id, interviewer_id, now=now, session=session)
         if isinstance(checked, ReleaseResult):
@@ -104,27 +110,25 @@ def take_off(
         item, loop, ask, person = checked
         assert ask.id is not None and loop.id is not None and item.id is not None
         by_bot = actor not in (CALENDAR_ACTOR, person.slack_id)
-        if not compare_and_set(
+        if not transition(
             InterviewerRequest,
             ask.id,
+            RequestState.CANCELLED if by_bot else RequestState.DECLINED,
             session=session,
             expected=[RequestState.PENDING, RequestState.CONFIRMED],
-            values={
-                "state": RequestState.CANCELLED if by_bot else RequestState.DECLINED,
-                "answered_at": now,
-            },
+            values={"answered_at": now},
         ):
             return ReleaseResult(
                 "not_on_session", "That was already handled; nothing changed.", loop.short_id
             )
         cancel_reminders(session=session, request_id=ask.id, reason="taken off the session")
         if item.state in (SessionState.CONFIRMED, SessionState.BOOKED):
-            compare_and_set(
+            transition(
                 InterviewSession,
                 item.id,
+                SessionState.PENDING,
                 session=session,
                 expected=[item.state],
-                values={"state": SessionState.PENDING},
             )
         asked: tuple[int, ...] = ()
         if stand_in is not None:
@@ -223,12 +227,13 @@ def _cover(
 ) -> ReleaseResult:
     """After the seat is open: ask a replacement (or the stand-in), tell the recruiter."""
     short_id = released.short_id
-    show_outcome(
-        services,
-        released.request_id,
-        "You were taken off this session" if by_bot else "You can't make it",
-    )
-    if by_bot:
+    if released.request_id is not None:
+        show_outcome(
+            services,
+            released.request_id,
+            "You were taken off this session" if by_bot else "You can't make it",
+        )
+    if by_bot and released.request_id is not None:
         notify(
             services,
             released.person_slack_id,
@@ -274,6 +279,63 @@ def _cover(
     )
 
 
+def refill_seat(
+    services: Services,
+    *,
+    session_id: int,
+    left: int,
+    actor: str,
+    stand_in: int | None = None,
+) -> ReleaseResult:
+    """A seat `left` (an interviewer id) already left open, e.g. nobody could cover it: ask
+    `stand_in`, or look in the pool again. The swap form's way to resolve an open seat."""
+    now = services.clock()
+    with session_scope(services.engine) as session:
+        item = session.get(InterviewSession, session_id)
+        person = session.get(Interviewer, left)
+        assert item is not None and person is not None
+        loop = lock_row(Loop, item.loop_id, session=session)
+        assert loop is not None and loop.id is not None and item.id is not None
+        booking_lock(session=session)
+        session.refresh(item)
+        if item.start <= now or item.state is SessionState.CANCELLED:
+            return ReleaseResult(
+                "started",
+                f"*{escape(item.title)}* of loop `{loop.short_id}` has already started or "
+                "was moved; nothing changed.",
+                loop.short_id,
+            )
+        asked: tuple[int, ...] = ()
+        if stand_in is not None:
+            asked = open_requests(
+                item.id,
+                [stand_in],
+                session=session,
+                now=now,
+                nudge_after=services.settings.confirm_nudge_after,
+            )
+            audit(
+                "session.stand_in",
+                session=session,
+                actor=actor,
+                loop_id=loop.id,
+                details={"session": item.id, "asked": asked},
+            )
+        released = _Released(
+            request_id=None,
+            short_id=loop.short_id,
+            recruiter=loop.recruiter_slack_id,
+            label=f"*{escape(item.title)}*",
+            who=f"<@{actor}> refilled {escape(display_name(person))}'s seat on",
+            starts_in=item.start - now,
+            was_booked=loop.state is LoopState.BOOKED,
+            loop_id=loop.id,
+            asked=asked,
+            person_slack_id=person.slack_id,
+        )
+    return _cover(services, released, session_id, "", by_bot=True)
+
+
 def rebook_session(services: Services, session_id: int, *, session: Session) -> bool:
     """A booked session has its full panel again: patch its existing event (`sendUpdates=all`,
     durable intent), mark it booked, re-plan reminders. False if this is not such a session."""
@@ -287,17 +349,18 @@ def rebook_session(services: Services, session_id: int, *, session: Session) -> 
         or loop.state not in (LoopState.BOOKED, LoopState.NEEDS_ATTENTION)
     ):
         return False
-    from bot.services.calendar_intents import request_event_patch  # type: ignore[import-not-found]
-
     request_event_patch(session_id, session=session, now=services.clock())
-    compare_and_set(
+    transition(
         InterviewSession,
         session_id,
+        SessionState.BOOKED,
         session=session,
         expected=[SessionState.CONFIRMED],
-        values={"state": SessionState.BOOKED},
     )
-    if loop.state is LoopState.NEEDS_ATTENTION:
+    if loop.state is LoopState.NEEDS_ATTENTION and (loop.attention_reason or "").startswith(
+        OPEN_SEAT
+    ):
+        # Only an open seat is resolved here; a change made in Calendar still needs a person.
         states = session.exec(
             select(InterviewSession.state).where(
                 InterviewSession.loop_id == loop.id,
@@ -305,12 +368,13 @@ def rebook_session(services: Services, session_id: int, *, session: Session) -> 
             )
         ).all()
         if all(state is SessionState.BOOKED for state in states):
-            compare_and_set(
+            transition(
                 Loop,
                 loop.id,
+                LoopState.BOOKED,
                 session=session,
                 expected=[LoopState.NEEDS_ATTENTION],
-                values={"state": LoopState.BOOKED},
+                values={"attention_reason": None},
             )
     plan_session_reminders(
         loop.id, session=session, offsets=services.settings.reminder_offsets, now=services.clock()

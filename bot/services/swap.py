@@ -11,11 +11,11 @@ from __future__ import annotations
 from bot.services.context import Services
 from bot.services.directory import display_name, interviewer_by_slack_id, is_recruiter
 from bot.services.proposals import UserFacingError
-from bot.services.read import load_loop
-from bot.services.release import RELEASABLE, take_off
+from bot.services.read import LoopBundle, load_loop
+from bot.services.release import RELEASABLE, refill_seat, take_off
 from bot.services.vacancy import stand_in_problem
 from storage.engine import read_scope
-from storage.models import LoopState
+from storage.models import InterviewSession, LoopState, RequestState
 
 
 def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str | None) -> str:
@@ -47,9 +47,10 @@ def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str 
             and item.id is not None
             and any(r.interviewer_id == person.id for r in found.holders(item.id))
         ]
-        if person is None or not on_loop:
+        seats_left = [] if person is None or on_loop else _left_open(found, person.id or 0)
+        if person is None or not (on_loop or seats_left):
             raise UserFacingError(f"<@{old}> is not on loop `{short_id}`. Nothing changed.")
-        upcoming = [item for item in on_loop if item.start > now]
+        upcoming = [item for item in on_loop or seats_left if item.start > now]
         if not upcoming:
             raise UserFacingError(
                 f"<@{old}>'s session on loop `{short_id}` has already started; nothing changed."
@@ -77,17 +78,29 @@ def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str 
             problem = stand_in_problem(services, session_id, stand_in_id)
             if problem is not None:
                 raise UserFacingError(f"<@{new}> {problem}. Nothing changed.")
-    results = [
-        take_off(
-            services,
-            session_id=session_id,
-            interviewer_id=person_id,
-            reason="",
-            actor=user_id,
-            stand_in=stand_in_id,
-        )
-        for session_id in session_ids
-    ]
+    if seats_left:
+        results = [
+            refill_seat(
+                services,
+                session_id=session_id,
+                left=person_id,
+                actor=user_id,
+                stand_in=stand_in_id,
+            )
+            for session_id in session_ids
+        ]
+    else:
+        results = [
+            take_off(
+                services,
+                session_id=session_id,
+                interviewer_id=person_id,
+                reason="",
+                actor=user_id,
+                stand_in=stand_in_id,
+            )
+            for session_id in session_ids
+        ]
     done = [r for r in results if r.released]
     if not done:
         raise UserFacingError(results[0].message)
@@ -97,7 +110,26 @@ def swap(services: Services, *, short_id: str, user_id: str, old: str, new: str 
         if new is not None
         else "I'm finding replacements from the pool; the details follow in a DM."
     )
+    if seats_left:
+        return f"Refilling the seat <@{old}> left on {count} of loop `{short_id}`; {then}"
     return f"Took <@{old}> off {count} of loop `{short_id}`; {then}"
+
+
+def _left_open(found: LoopBundle, person_id: int) -> list[InterviewSession]:
+    """Sessions whose seat this person left (declined, backed out, taken off) that nobody holds
+    yet, typically because no cover was found: a swap from them refills the seat."""
+    seats = []
+    for item in found.sessions:
+        if item.id is None:
+            continue
+        mine = [r for r in found.requests.get(item.id, []) if r.interviewer_id == person_id]
+        if (
+            mine
+            and mine[-1].state in (RequestState.DECLINED, RequestState.CANCELLED)
+            and len(found.holders(item.id)) < item.panel_size
+        ):
+            seats.append(item)
+    return seats
 
 
 def swap_choices(services: Services, *, short_id: str, user_id: str) -> list[tuple[str, str]]:
@@ -118,6 +150,10 @@ def swap_choices(services: Services, *, short_id: str, user_id: str) -> list[tup
                 person = found.people[ask.interviewer_id]
                 if person.slack_id:
                     people[person.slack_id] = display_name(person)
+        for person in found.people.values():
+            seats = _left_open(found, person.id) if person.id else []
+            if person.slack_id and any(item.start > now for item in seats):
+                people[person.slack_id] = f"{display_name(person)} (seat left open)"
     if not people:
         raise UserFacingError(f"Loop `{short_id}` has nobody left to swap on sessions to come.")
     return sorted(people.items(), key=lambda pair: pair[1])

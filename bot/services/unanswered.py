@@ -11,7 +11,8 @@ from bot.services.directory import display_name
 from bot.services.vacancy import fill_vacancy
 from storage.engine import session_scope
 from storage.models import Interviewer, InterviewerRequest, InterviewSession, Loop, RequestState
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +26,13 @@ class UnansweredRequests:
             ask = session.get(InterviewerRequest, request_id)
             if ask is None:
                 return False
-            if not compare_and_set(
+            if not transition(
                 InterviewerRequest,
                 request_id,
+                RequestState.CANCELLED,
                 session=session,
                 expected=[RequestState.PENDING],
-                values={"state": RequestState.CANCELLED, "answered_at": self.services.clock()},
+                values={"answered_at": self.services.clock()},
             ):
                 return True  # answered meanwhile: nothing to replace, nobody to tell
             cancel_request_follow_ups(request_id, session=session, reason="no answer; replaced")

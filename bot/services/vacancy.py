@@ -45,7 +45,8 @@ from storage.models import (
     SessionState,
     TemplateStage,
 )
-from storage.repo import audit, compare_and_set
+from storage.repo import audit
+from storage.states import transition
 
 log = logging.getLogger(__name__)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -68,6 +69,7 @@ def _excluded(found: LoopBundle, session_id: int) -> set[int]:
 
 # A booked loop keeps its events while one seat is filled again (backing out, swaps, declines
 # made in Google Calendar); the event is patched once the replacement confirms.
+OPEN_SEAT = "Open seat: "  # prefix of `Loop.attention_reason` when nobody could cover a seat
 FILLABLE = (LoopState.PENDING, LoopState.BOOKED, LoopState.NEEDS_ATTENTION)
 
 
@@ -248,12 +250,13 @@ def _stage(item: InterviewSession, *, panel: int) -> TemplateStage:
 
 def _escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
     assert loop.id is not None
-    compare_and_set(
+    transition(
         Loop,
         loop.id,
+        LoopState.NEEDS_ATTENTION,
         session=session,
         expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
-        values={"state": LoopState.NEEDS_ATTENTION},
+        values={"attention_reason": f"{OPEN_SEAT}{why}"},
     )
     audit(
         "loop.needs_attention",
@@ -371,16 +374,24 @@ def _move(
     assert item.id is not None and loop.id is not None
     for ask in found.holders(item.id):
         assert ask.id is not None
-        if compare_and_set(
+        if transition(
             InterviewerRequest,
             ask.id,
+            RequestState.CANCELLED,
             session=session,
             expected=[RequestState.PENDING, RequestState.CONFIRMED],
-            values={"state": RequestState.CANCELLED},
         ):
             cancelled.append(ask.id)
     item.start, item.end = parse_instant(new["start"]), parse_instant(new["end"])
-    item.state = SessionState.PENDING
+    if item.state is not SessionState.PENDING:
+        session.flush()
+        transition(
+            InterviewSession,
+            item.id,
+            SessionState.PENDING,
+            session=session,
+            expected=[SessionState.CONFIRMED],
+        )
     ids = open_requests(
         item.id,
         [int(i) for i in new["interviewers"]],

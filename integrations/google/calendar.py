@@ -157,6 +157,12 @@ class GoogleCalendar:
         self.invalidate([self.organizer, *_attendee_emails(event)])
         return ref
 
+    def patch_event(self, event_id: str, spec: EventSpec) -> EventRef:
+        """Make the event match `spec` (times, attendees, text); attendees are told, Meet kept."""
+        ref, event = self._events.patch(event_id, spec)
+        self.invalidate([*spec.attendees, self.organizer, *_attendee_emails(event)])
+        return ref
+
     def cancel_event(self, event_id: str) -> None:
         """Delete the event and notify attendees; an event already gone (404/410) is fine."""
         self._events.cancel(event_id)

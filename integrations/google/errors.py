@@ -53,6 +53,17 @@ class GoogleApiError(CalendarError):
         self.status = status
         self.reason = reason
 
+    @property
+    def retryable(self) -> bool:
+        """Transport failures, 429, 5xx and rate-limit 403s may pass later; the rest never."""
+        if self.status is None:
+            return True
+        return (
+            self.status == 429
+            or self.status >= 500
+            or (self.status == 403 and self.reason in RETRYABLE_403_REASONS)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Failure:

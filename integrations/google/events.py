@@ -11,26 +11,25 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from bot.event_ids import event_id_for
+
+__all__ = [
+    "ALREADY_GONE",
+    "EventWriter",
+    "event_body",
+    "event_id_for",
+    "event_ref",
+    "meet_link",
+]
 from bot.ports import EventRef, EventSpec
 from integrations.google.errors import GoogleApiError
 from integrations.google.freebusy import rfc3339
 from integrations.google.service import CalendarApi
 
-_ID_NAMESPACE = b"interview-bot/event/v1\x00"
 ALREADY_GONE = frozenset({404, 410})
-
-
-def event_id_for(key: str) -> str:
-    """The client-supplied event id for a session key: 52 chars of base32hex (`0-9a-v`)."""
-    if not key:
-        raise ValueError("an event key must not be empty")
-    digest = hashlib.sha256(_ID_NAMESPACE + key.encode("utf-8")).digest()
-    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
 
 
 def _validate(spec: EventSpec) -> None:
@@ -149,6 +148,23 @@ class EventWriter:
     def move(self, event_id: str, body: dict[str, Any]) -> tuple[EventRef, dict[str, Any]]:
         patched = self.api.call(
             f"Moving event {event_id} {self._on_calendar()}",
+            lambda service: service.events().patch(
+                calendarId=self.calendar_id,
+                eventId=event_id,
+                body=body,
+                sendUpdates="all",
+                conferenceDataVersion=1,
+            ),
+        )
+        return event_ref(patched), patched
+
+    def patch(self, event_id: str, spec: EventSpec) -> tuple[EventRef, dict[str, Any]]:
+        """Make the event match `spec` (title, text, times, attendees); keeps its Meet link."""
+        body = event_body(spec)
+        for field in ("id", "conferenceData"):
+            body.pop(field)
+        patched = self.api.call(
+            f"Updating event {event_id} {self._on_calendar()}",
             lambda service: service.events().patch(
                 calendarId=self.calendar_id,
                 eventId=event_id,

@@ -286,3 +286,49 @@ def test_a_calendar_decline_goes_through_the_same_release(harness: Harness) -> N
         actor="calendar",
     )
     assert again.outcome == "not_on_session"
+
+
+def attendees(harness: Harness, event_id: str) -> set[str]:
+    return {a["email"] for a in harness.calendar.events[event_id]["attendees"]}
+
+
+def email(user: str) -> str:
+    return f"{user[3:].lower()}@corp.example"
+
+
+def test_cant_make_it_on_a_booked_loop_patches_the_same_event(harness: Harness) -> None:
+    short_id = book_everything(harness)
+    user, request_id = confirmed_request(harness, RETRO)
+    other = RETRO[1] if user == RETRO[0] else RETRO[0]
+    item = session_of(harness, request_id)
+    event_id = item.calendar_event_id
+    assert event_id is not None and attendees(harness, event_id) == {
+        email(user),
+        "ada@cand.example",
+    }
+    events_before = set(harness.calendar.events)
+    back_out(harness, user, request_id, reason="family emergency")
+    assert harness.requests_state()[request_id] == "declined"
+    assert harness.loops()[0].state is LoopState.BOOKED
+    note = harness.dms(RECRUITER)[-1]["text"]
+    assert f"`{short_id}`" in note and "can't make *Retrospective*" in note
+    assert "family emergency" in note
+    (ask,) = harness.pending_request_buttons(other)
+    assert harness.calendar.api_requests("PATCH") == []  # nothing changes before they confirm
+    harness.click(ask["action_id"], ask["value"], other)
+    # The same event, now with the replacement; no second event; everyone told.
+    assert set(harness.calendar.events) == events_before
+    assert attendees(harness, event_id) == {email(other), "ada@cand.example"}
+    (patch,) = harness.calendar.api_requests("PATCH")
+    assert event_id in patch.path and patch.query.get("sendUpdates") == "all"
+    assert session_of(harness, request_id).state is SessionState.BOOKED
+    assert harness.loops()[0].state is LoopState.BOOKED
+    assert "calendar event is being updated" in harness.dms(RECRUITER)[-1]["text"]
+    with session_scope(harness.engine) as session:
+        reminders = session.exec(
+            select(Reminder).where(
+                Reminder.request_id == int(ask["value"]),
+                Reminder.state == ReminderState.PENDING,
+            )
+        ).all()
+    assert reminders  # the replacement gets the session reminders

@@ -44,14 +44,35 @@ def test_unreadable_calendar_is_left_out_and_named(harness: Harness) -> None:
     assert "<@U01ANA>" not in text
 
 
-def test_booking_failure_leaves_loop_needing_attention(harness: Harness) -> None:
-    harness.book_first_option()
-    harness.calendar.fail_next(400, reason="badRequest", count=5)
+def _confirm_everyone(harness: Harness) -> None:
     for user in ("U01ANA", "U02BEN", "U03CHI", "U04DAN", "U05EVA", "U06FAY", "U07GUS"):
         for button in harness.pending_request_buttons(user):
             harness.click(button["action_id"], button["value"], user)
+
+
+def test_booking_failure_leaves_loop_needing_attention(harness: Harness) -> None:
+    harness.book_first_option()
+    # One insert is refused for good: the others are not made (or removed again).
+    harness.calendar.fail_next(400, reason="badRequest", count=1, match="POST")
+    inserts_before = len(harness.calendar.api_requests("POST"))
+    _confirm_everyone(harness)
+    loop = harness.loops()[0]
+    assert loop.state is LoopState.NEEDS_ATTENTION
+    assert loop.attention_reason is not None and "booking failed" in loop.attention_reason
+    assert harness.calendar.events == {}
+    assert len(harness.calendar.api_requests("POST")) > inserts_before
+    notice = harness.dms(RECRUITER)[-1]
+    assert "creating the calendar events failed" in notice["text"]
+    retry = harness.buttons(notice, "retry_booking")
+    assert [b["value"] for b in retry] == [loop.short_id]
+    harness.command(f"status {loop.short_id}")
+    assert "booking failed" in str(harness.slack.responses()[-1])
+
+    harness.click(retry[0]["action_id"], retry[0]["value"], "U01ANA")  # not a recruiter
     assert harness.loops()[0].state is LoopState.NEEDS_ATTENTION
-    assert "creating the calendar events failed" in harness.dms(RECRUITER)[-1]["text"]
+    harness.click(retry[0]["action_id"], retry[0]["value"], RECRUITER)
+    assert harness.loops()[0].state is LoopState.BOOKED
+    assert len(harness.calendar.events) == 3
 
 
 def test_manifest_lists_exactly_the_scopes_the_bot_uses() -> None:

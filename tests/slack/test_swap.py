@@ -10,8 +10,10 @@ from storage.models import LoopState
 from tests.slack.conftest import RECRUITER, Harness
 from tests.slack.test_backout import (
     RETRO,
+    back_out,
     book_everything,
     confirmed_request,
+    email,
     session_of,
     snapshot,
 )
@@ -40,7 +42,44 @@ def test_swap_with_new_asks_that_person(harness: Harness) -> None:
     assert "step in" in str(harness.dms(new)[-1]["blocks"])
     assert "taken off" in harness.dms(old)[-1]["text"]
     assert harness.loops()[0].state is LoopState.BOOKED
-    assert button["value"]
+    event_id = session_of(harness, request_id).calendar_event_id
+    assert event_id is not None
+    harness.click(button["action_id"], button["value"], new)
+    event = harness.calendar.events[event_id]
+    assert {a["email"] for a in event["attendees"]} == {email(new), "ada@cand.example"}
+    assert harness.calendar.api_requests("PATCH")[-1].query.get("sendUpdates") == "all"
+    assert len(harness.calendar.events) == 3
+
+
+def test_a_booked_loop_left_uncovered_is_fixed_by_a_swap(harness: Harness) -> None:
+    short_id = book_everything(harness)
+    old, request_id = confirmed_request(harness, RETRO)
+    other = RETRO[1] if old == RETRO[0] else RETRO[0]
+    # The other retro interviewer is busy then, so nobody can cover; the loop needs attention.
+    item = session_of(harness, request_id)
+    harness.calendar.add_busy(
+        email(other), item.start - timedelta(hours=12), item.end + timedelta(hours=12)
+    )
+    back_out(harness, old, request_id)
+    loop = harness.loops()[0]
+    assert loop.state is LoopState.NEEDS_ATTENTION
+    assert (loop.attention_reason or "").startswith("Open seat: ")
+    assert item.calendar_event_id in harness.calendar.events  # the event stays meanwhile
+    # The recruiter frees the other person's calendar and asks them for the open seat.
+    harness.calendar.set_busy(email(other), [])
+    answer = reply(harness, f"swap {short_id} <@{old}> <@{other}>")
+    assert f"Refilling the seat <@{old}> left on 1 session of loop `{short_id}`" in answer
+    (ask,) = [
+        b
+        for b in harness.pending_request_buttons(other)
+        if harness.requests_state()[int(b["value"])] == "pending"
+    ]
+    harness.click(ask["action_id"], ask["value"], other)
+    loop = harness.loops()[0]
+    assert loop.state is LoopState.BOOKED and loop.attention_reason is None
+    assert item.calendar_event_id is not None
+    event = harness.calendar.events[item.calendar_event_id]
+    assert {a["email"] for a in event["attendees"]} == {email(other), "ada@cand.example"}
 
 
 def test_swap_without_new_picks_from_the_pool(harness: Harness) -> None:

@@ -7,6 +7,7 @@ from bot.listeners.actions import (
     cant_make_it,
     choose_option,
     loop_buttons,
+    retry_booking,
     swap_interviewer,
 )
 from bot.services.context import Services
@@ -18,3 +19,4 @@ def register(app: App, services: Services) -> None:
     cant_make_it.register(app, services)
     loop_buttons.register(app, services)
     swap_interviewer.register(app, services)
+    retry_booking.register(app, services)
