@@ -1,4 +1,4 @@
-"""The bolt App: our WebClient, request verification, listeners on our own thread pools.
+"""The bolt App: our WebClient, request verification, listeners run on the request thread.
 
 Redelivered requests are de-duplicated after the ack (see bot/listeners/delivery.py).
 """
@@ -47,7 +47,6 @@ def build_app(services: Services, *, client: WebClient, signing_secret: str | No
         signing_secret=signing_secret or "",
         token_verification_enabled=False,
         request_verification_enabled=signing_secret is not None,
-        listener_executor=services.listeners,
         # Our listeners only parse, ack and hand slow work to the background pool, so running
         # them on the request thread answers Slack at once (no polling for the ack).
         process_before_response=True,

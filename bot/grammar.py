@@ -12,7 +12,24 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.blocks.loops import USAGE as SCHEDULE_USAGE
+SCHEDULE_USAGE = (
+    '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
+    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
+)
+
+HELP = f"""*/interview* — interview-loop scheduling
+• `/interview schedule` — open the scheduling form
+• `{SCHEDULE_USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
+10 business days; `tz` defaults to the org's zone)
+• `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
+• `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
+• `/interview reschedule LOOP_ID` — drop the current times and propose new ones
+• `/interview swap LOOP_ID @old [@new]` — take @old off the sessions not started yet; ask @new \
+(from the stage's pool), or let me pick a replacement from the pool
+• `/interview templates` — loop templates and their stages
+• `/interview pools` — interviewer pools and this week's load
+• `/interview help` — this text"""
+
 
 USAGES = {
     "schedule": f"`/interview schedule` (form) or `{SCHEDULE_USAGE}`",

@@ -136,14 +136,6 @@ class MessagingPort(Protocol):
         blocks: Sequence[Mapping[str, object]] | None = None,
     ) -> None: ...
 
-    def send_ephemeral(
-        self,
-        channel: str,
-        user_id: str,
-        text: str,
-        blocks: Sequence[Mapping[str, object]] | None = None,
-    ) -> None: ...
-
     def publish_home(self, user_id: str, view: Mapping[str, object]) -> None: ...
 
     def lookup_user_by_email(self, email: str) -> SlackUser | None: ...

@@ -1,7 +1,9 @@
 """Wiring the running bot: services, the bolt app, background jobs, and the two servers.
 
-HTTP mode runs under gunicorn (one worker process with threads, so the background pool and the
-reminder scheduler live in exactly one place per replica); Socket Mode uses bolt's handler.
+HTTP mode runs under gunicorn: `http_workers()` threaded worker processes (one per core, at
+most four, `WEB_CONCURRENCY` overrides), each with its own background pool and reminder
+scheduler, coordinated only through the database. Socket Mode uses bolt's handler in one
+process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.app import build_app
+from bot.blocks.kit import BlockKit
 from bot.org import OrgConfig
 from bot.services.context import Services
 from bot.settings import Settings
@@ -39,7 +42,13 @@ def build_services(settings: Settings, engine: Engine) -> Services:
         calendar = GoogleCalendar.from_settings(settings)
     else:
         log.warning("Google Calendar is not configured: scheduling will explain and refuse")
-    return Services(settings=settings, engine=engine, messenger=messenger, calendar=calendar)
+    return Services(
+        settings=settings,
+        engine=engine,
+        messenger=messenger,
+        calendar=calendar,
+        render=BlockKit(),
+    )
 
 
 def prepare(settings: Settings, engine: Engine, org: OrgConfig) -> None:

@@ -4,6 +4,16 @@ Handlers ack first and submit here. Worker threads are started up front and fed 
 queue, so `submit` never creates a thread or takes `concurrent.futures`' process-wide lock:
 under a burst of commands that lock, held while a new thread starts, made acks queue behind
 each other. `wait_idle` lets tests and shutdown wait for in-flight work without sleeping.
+
+Why not bolt's own ack-then-run (`app.command(...)(ack=…, lazy=[…])`): measured with
+`benchmarks/slack_ack.py --burst 50 --rounds 3 --samples 3 --no-realistic` on the shared 2-core
+machine (2026-12-06, load average ≈1.0 for both runs), a lazy `/interview` met the ack target
+as well as this pool does (p99 139 ms lazy vs 170 ms here, within the run-to-run noise; target
+300 ms), so speed decides nothing. It is not used because a lazy function only gets a fresh
+copy of the request: what the ack side decided (the parsed command, the recruiter check, a
+validated modal) cannot be handed over, so every listener would parse and authorise twice and
+the two halves could disagree (a role changed between them). Handing the decided task to this
+pool keeps one decision per delivery; `submit_once` adds the per-delivery de-duplication.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Repository functions shared by every service: compare-and-set moves and the audit log.
+"""Repository functions shared by every service: compare-and-set moves, the audit log, and the
+reads several modules make (a loop's live sessions and who confirmed them).
 
 Every state change goes through `compare_and_set`, a single conditional UPDATE, so two writers
 racing (two replicas, a double click, a confirm against a decline) cannot both win: the second
@@ -13,9 +14,17 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
-from storage.models import AuditLog, ProcessedDelivery
+from storage.models import (
+    AuditLog,
+    Interviewer,
+    InterviewerRequest,
+    InterviewSession,
+    ProcessedDelivery,
+    RequestState,
+    SessionState,
+)
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -76,3 +85,37 @@ def claim_delivery(key: str, *, session: Session) -> bool:
     except sa.exc.IntegrityError:
         return False
     return True
+
+
+def live_sessions(loop_id: int | None, *, session: Session) -> list[InterviewSession]:
+    """A loop's sessions that are not cancelled, in the order they happen."""
+    return list(
+        session.exec(
+            select(InterviewSession)
+            .where(
+                InterviewSession.loop_id == loop_id,
+                InterviewSession.state != SessionState.CANCELLED,
+            )
+            .order_by(col(InterviewSession.start), col(InterviewSession.position))
+        )
+    )
+
+
+def confirmed_interviewers(
+    sessions: Iterable[InterviewSession], *, session: Session
+) -> list[tuple[InterviewerRequest, Interviewer]]:
+    """The confirmed requests on these sessions with their interviewers, oldest request first."""
+    ids = [item.id for item in sessions]
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(InterviewerRequest, Interviewer)
+            .join(Interviewer, col(Interviewer.id) == col(InterviewerRequest.interviewer_id))
+            .where(
+                col(InterviewerRequest.session_id).in_(ids),
+                InterviewerRequest.state == RequestState.CONFIRMED,
+            )
+            .order_by(col(InterviewerRequest.id))
+        )
+    )

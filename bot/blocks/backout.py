@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks.common import (
@@ -17,6 +16,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.ids import ActionId, CallbackId, with_suffix
+from bot.views import AttentionItem
 
 REASON_BLOCK = "cant_make_it_reason"
 REASON_ACTION = "reason"
@@ -107,14 +107,6 @@ def swap_modal(short_id: str, people: Sequence[tuple[str, str]]) -> dict[str, An
         },
     ]
     return _modal(CallbackId.SWAP_MODAL, "Swap interviewer", short_id, blocks, "Swap")
-
-
-@dataclass(frozen=True)
-class AttentionItem:
-    loop_id: str
-    candidate: str
-    reason: str
-    can_retry: bool  # everyone confirmed: the booking itself failed
 
 
 def attention_blocks(items: Sequence[AttentionItem]) -> list[Block]:

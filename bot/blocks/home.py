@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from bot.blocks.backout import (
-    AttentionItem,
-    attention_blocks,
-    cant_make_it_button,
-    unresolved_blocks,
-)
+from bot.blocks.backout import attention_blocks, cant_make_it_button, unresolved_blocks
 from bot.blocks.common import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
-from bot.blocks.loops import LoopStatus, status_message
-from bot.blocks.requests import RequestView, request_message
-from bot.services.views import clock_label, day_label
+from bot.blocks.loops import status_message
+from bot.blocks.requests import request_message
+from bot.timefmt import clock_label, day_label
+from bot.views import HomeView
 
 
-def home_view(
-    *,
-    upcoming: Sequence[RequestView],
-    pending: Sequence[RequestView],
-    loops: Sequence[LoopStatus] | None,
-    attention: Sequence[AttentionItem] | None = None,
-    unresolved: Sequence[str] = (),
-) -> dict[str, Any]:
+def home_view(home: HomeView) -> dict[str, Any]:
+    upcoming, pending, loops = home.upcoming, home.pending, home.loops
     blocks: list[Block] = [header("Interviews")]
-    if attention is not None:
-        blocks.extend(attention_blocks(attention))
-        blocks.extend(unresolved_blocks(unresolved))
+    if home.attention is not None:
+        blocks.extend(attention_blocks(home.attention))
+        blocks.extend(unresolved_blocks(home.unresolved))
         blocks.append(divider())
     blocks.append(section("*Waiting for your answer*"))
     if pending:

@@ -1,10 +1,8 @@
-"""Messages about whole loops: booked summary, status, cancellation, templates, pools, help."""
+"""Messages about whole loops: booked summary, status, cancellation, templates, pools."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from bot.blocks.common import (
     Block,
@@ -16,25 +14,8 @@ from bot.blocks.common import (
     header,
     section,
 )
-from bot.services.views import SessionView, clock_label, day_label
-
-USAGE = (
-    '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
-    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
-)
-
-HELP = f"""*/interview* — interview-loop scheduling
-• `/interview schedule` — open the scheduling form
-• `{USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
-10 business days; `tz` defaults to the org's zone)
-• `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
-• `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
-• `/interview reschedule LOOP_ID` — drop the current times and propose new ones
-• `/interview swap LOOP_ID @old [@new]` — take @old off the sessions not started yet; ask @new \
-(from the stage's pool), or let me pick a replacement from the pool
-• `/interview templates` — loop templates and their stages
-• `/interview pools` — interviewer pools and this week's load
-• `/interview help` — this text"""
+from bot.timefmt import clock_label, day_label
+from bot.views import BookedView, LoopStatus, SessionView
 
 
 def _session_line(view: SessionView, zone: str) -> str:
@@ -51,9 +32,9 @@ def _session_line(view: SessionView, zone: str) -> str:
     return line
 
 
-def booked_summary(
-    loop_id: str, candidate: str, template_title: str, zone: str, sessions: Sequence[SessionView]
-) -> tuple[str, list[Block]]:
+def booked_summary(view: BookedView) -> tuple[str, list[Block]]:
+    loop_id, candidate, template_title = view.loop_id, view.candidate, view.template_title
+    zone, sessions = view.zone, view.sessions
     lines = "\n".join(_session_line(s, zone) for s in sessions)
     blocks = [
         header(f"Booked: {candidate}"),
@@ -64,18 +45,6 @@ def booked_summary(
         context(f"Times in the candidate's zone ({zone})."),
     ]
     return fallback(f"Loop `{loop_id}` booked for {candidate}"), blocks
-
-
-@dataclass(frozen=True)
-class LoopStatus:
-    loop_id: str
-    candidate: str
-    template_title: str
-    state: str
-    zone: str
-    sessions: tuple[SessionView, ...]
-    updated: datetime
-    attention: str | None = None  # why the loop needs attention (shown after its state)
 
 
 def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[Block]]:

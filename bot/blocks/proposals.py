@@ -14,7 +14,8 @@ from bot.blocks.common import (
     section,
 )
 from bot.ids import ActionId, with_suffix
-from bot.services.views import OptionView, ProposalView, SessionView, clock_label, day_label
+from bot.timefmt import clock_label, day_label
+from bot.views import OptionView, ProposalView, SessionView
 
 
 def _who(session: SessionView) -> str:

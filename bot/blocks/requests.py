@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from bot.blocks.backout import cant_make_it_actions
 from bot.blocks.common import Block, actions, button, context, escape, fallback, section
 from bot.ids import ActionId, with_suffix
-from bot.services.views import clock_label, day_label
-
-
-@dataclass(frozen=True)
-class RequestView:
-    request_id: int
-    loop_id: str
-    candidate: str
-    stage_title: str
-    template_title: str
-    start: datetime
-    end: datetime
-    timezone: str
-    prep: str | None
-    co_interviewers: tuple[str, ...] = ()
-    replacing: bool = False
-    notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
+from bot.timefmt import clock_label, day_label
+from bot.views import RequestView
 
 
 def _when(view: RequestView) -> str:
@@ -50,30 +32,25 @@ def _details(view: RequestView) -> str:
     return "\n".join(lines)
 
 
+def answer_buttons(request_id: int, *, block_id: str) -> Block:
+    """Confirm / Decline for one interviewer request (the request DM and its nudges)."""
+    value = str(request_id)
+    return actions(
+        [
+            button("Confirm", with_suffix(ActionId.CONFIRM_SLOT, value), value, style="primary"),
+            button("Decline", with_suffix(ActionId.DECLINE_SLOT, value), value, style="danger"),
+        ],
+        block_id=block_id,
+    )
+
+
 def request_message(view: RequestView) -> tuple[str, list[Block]]:
     ask = "Can you step in for" if view.replacing else "Can you take"
     intro = f"{ask} an interview? Loop `{view.loop_id}`"
-    value = str(view.request_id)
     blocks: list[Block] = [
         section(f"*{intro}*"),
         section(_details(view)),
-        actions(
-            [
-                button(
-                    "Confirm",
-                    with_suffix(ActionId.CONFIRM_SLOT, view.request_id),
-                    value,
-                    style="primary",
-                ),
-                button(
-                    "Decline",
-                    with_suffix(ActionId.DECLINE_SLOT, view.request_id),
-                    value,
-                    style="danger",
-                ),
-            ],
-            block_id=f"request:{view.request_id}",
-        ),
+        answer_buttons(view.request_id, block_id=f"request:{view.request_id}"),
     ]
     text = f"{intro}: {view.stage_title} with {view.candidate}, {_when(view)}. Confirm or decline."
     return fallback(text), blocks

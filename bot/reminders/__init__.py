@@ -8,8 +8,8 @@ every few seconds by `start_reminder_scheduler`.
 from __future__ import annotations
 
 from bot.reminders.dispatcher import (
+    SEND_RETRY,
     ReminderDispatcher,
-    RetryPolicy,
     TickResult,
     UnansweredRequestHandler,
     claim_due,
@@ -23,8 +23,10 @@ from bot.reminders.outbox import (
     plan_session_reminders,
 )
 from bot.reminders.scheduler import start_reminder_scheduler
+from bot.retry import RetryPolicy
 
 __all__ = [
+    "SEND_RETRY",
     "PlanResult",
     "PlannedReminder",
     "ReminderDispatcher",

@@ -68,6 +68,7 @@ from bot.reminders.claims import claim_conditions as claim_conditions  # re-expo
 from bot.reminders.claims import claim_due as claim_due  # re-exported for callers
 from bot.reminders.facts import Batch, gather_facts, preload
 from bot.reminders.judge import FAR_FUTURE, Close, Delivery, judge
+from bot.retry import RetryPolicy
 from storage.models import Reminder, ReminderKind, ReminderState
 from storage.types import utcnow
 
@@ -90,17 +91,8 @@ class UnansweredRequestHandler(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Backoff for passing Slack errors: `base · 2^(attempt-1)`, at most `cap`."""
-
-    max_attempts: int = 6
-    base: timedelta = timedelta(seconds=30)
-    cap: timedelta = timedelta(minutes=30)
-
-    def delay(self, attempts: int) -> timedelta:
-        delay: timedelta = self.base * (2 ** max(0, attempts - 1))
-        return min(self.cap, delay)
+SEND_RETRY = RetryPolicy(initial_backoff=30, max_backoff=30 * 60, deadline=None, jitter=False)
+"""Passing Slack errors: 30 s, 1 min, 2 min, … at most 30 min between attempts, 6 attempts."""
 
 
 @dataclass
@@ -153,7 +145,7 @@ class ReminderDispatcher:
         self.lease = lease
         self.batch_size = batch_size
         self.max_batches = max_batches
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or SEND_RETRY
         self.replace_if_more_than = replace_if_more_than
         self._connection: Connection | None = None
         self._lock = threading.Lock()

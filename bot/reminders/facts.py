@@ -27,9 +27,8 @@ from storage.models import (
     Reminder,
     ReminderKind,
     ReminderState,
-    RequestState,
-    SessionState,
 )
+from storage.repo import confirmed_interviewers, live_sessions
 
 SERIES = {  # reminders of one request that supersede each other when due together
     ReminderKind.SESSION_REMINDER: "before-session",
@@ -165,29 +164,10 @@ def gather_facts(session: Session, row: Reminder, batch: Batch) -> Facts:
 
 def loop_sessions(session: Session, loop: Loop) -> list[render.SessionLine]:
     """The loop's live sessions with their confirmed interviewers, for the "loop finished" note."""
-    sessions = list(
-        session.exec(
-            select(InterviewSession)
-            .where(
-                InterviewSession.loop_id == loop.id,
-                InterviewSession.state != SessionState.CANCELLED,
-            )
-            .order_by(col(InterviewSession.start), col(InterviewSession.position))
-        )
-    )
+    sessions = live_sessions(loop.id, session=session)
     names: dict[int, list[str]] = {}
-    if sessions:
-        rows = session.exec(
-            select(InterviewerRequest, Interviewer)
-            .join(Interviewer, col(Interviewer.id) == col(InterviewerRequest.interviewer_id))
-            .where(
-                col(InterviewerRequest.session_id).in_([item.id for item in sessions]),
-                InterviewerRequest.state == RequestState.CONFIRMED,
-            )
-            .order_by(col(InterviewerRequest.id))
-        )
-        for request, interviewer in rows:
-            names.setdefault(request.session_id, []).append(interviewer.name or interviewer.email)
+    for request, interviewer in confirmed_interviewers(sessions, session=session):
+        names.setdefault(request.session_id, []).append(interviewer.name or interviewer.email)
     return [
         render.SessionLine(
             stage_title=item.title,

@@ -15,7 +15,14 @@ from typing import Any
 from bot.reminders import render
 from bot.reminders.facts import Facts
 from bot.reminders.outbox import STEP_UNANSWERED, STEP_UNREACHABLE
-from storage.models import LoopState, ReminderKind, ReminderState, RequestState, SessionState
+from storage.models import (
+    InterviewSession,
+    LoopState,
+    ReminderKind,
+    ReminderState,
+    RequestState,
+    SessionState,
+)
 
 LEAD_TOLERANCE = timedelta(minutes=10)
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -150,12 +157,7 @@ def _judge_session_reminder(facts: Facts, now: datetime) -> Delivery | Close:
     else:
         lead = timedelta(minutes=int(lead.total_seconds() // 60))
     message = render.session_reminder(
-        short_id=facts.loop.short_id if facts.loop else "",
-        candidate_name=facts.candidate_name,
-        stage_title=interview.title,
-        start=interview.start,
-        end=interview.end,
-        timezone=facts.interviewer_zone,
+        _about(facts, interview, facts.interviewer_zone),
         prep=interview.prep,
         meet_link=interview.meet_link,
         lead=lead,
@@ -177,12 +179,7 @@ def _judge_request_step(
             return Close(ReminderState.DROPPED, "superseded by a later follow-up also due")
         number = facts.payload.get("nudge")
         message = render.confirm_nudge(
-            short_id=loop.short_id,
-            candidate_name=facts.candidate_name,
-            stage_title=interview.title,
-            start=interview.start,
-            end=interview.end,
-            timezone=facts.interviewer_zone,
+            _about(facts, interview, facts.interviewer_zone),
             nudge_number=number if isinstance(number, int) else 1,
             request_id=request.id,
         )
@@ -192,14 +189,9 @@ def _judge_request_step(
     replace = replace_if_more_than is not None and interview.start - now > replace_if_more_than
     nudges = facts.payload.get("nudges")
     message = render.unanswered_escalation(
-        short_id=loop.short_id,
+        _about(facts, interview, facts.org_timezone),
         interviewer_name=facts.interviewer_name,
         interviewer_slack_id=facts.interviewer_target or None,
-        candidate_name=facts.candidate_name,
-        stage_title=interview.title,
-        start=interview.start,
-        end=interview.end,
-        timezone=facts.org_timezone,
         nudges=max(request.nudges_sent, nudges if isinstance(nudges, int) else 0),
         replacement_failed=replace,
     )
@@ -211,6 +203,17 @@ def _judge_request_step(
     )
 
 
+def _about(facts: Facts, interview: InterviewSession, timezone: str | None) -> render.Interview:
+    return render.Interview(
+        short_id=facts.loop.short_id if facts.loop else "",
+        candidate_name=facts.candidate_name,
+        stage_title=interview.title,
+        start=interview.start,
+        end=interview.end,
+        timezone=timezone,
+    )
+
+
 def _judge_feedback(facts: Facts) -> Delivery | Close:
     interview, request = facts.interview, facts.request
     if interview is None or request is None:
@@ -219,14 +222,7 @@ def _judge_feedback(facts: Facts) -> Delivery | Close:
         return Close(ReminderState.CANCELLED, f"request {request.state.value}")
     if _moved(facts, "end", interview.end):
         return Close(ReminderState.CANCELLED, "session moved")
-    message = render.feedback_due(
-        short_id=facts.loop.short_id if facts.loop else "",
-        candidate_name=facts.candidate_name,
-        stage_title=interview.title,
-        start=interview.start,
-        end=interview.end,
-        timezone=facts.interviewer_zone,
-    )
+    message = render.feedback_due(_about(facts, interview, facts.interviewer_zone))
     return _to_interviewer(facts, message, f"a feedback request for {interview.title}")
 
 

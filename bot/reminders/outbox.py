@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from storage.models import (
     Interviewer,
@@ -44,8 +44,8 @@ from storage.models import (
     ReminderKind,
     ReminderState,
     RequestState,
-    SessionState,
 )
+from storage.repo import confirmed_interviewers, live_sessions
 
 log = logging.getLogger(__name__)
 
@@ -304,23 +304,11 @@ def plan_session_reminders(
     sessions: list[InterviewSession] = []
     requests: list[tuple[InterviewerRequest, str]] = []
     if loop.state not in (LoopState.CANCELLED, LoopState.PROPOSED):
-        sessions = list(
-            session.exec(
-                select(InterviewSession).where(
-                    InterviewSession.loop_id == loop_id,
-                    InterviewSession.state != SessionState.CANCELLED,
-                )
-            )
-        )
-        rows = session.exec(
-            select(InterviewerRequest, Interviewer)
-            .join(Interviewer, col(Interviewer.id) == col(InterviewerRequest.interviewer_id))
-            .where(
-                col(InterviewerRequest.session_id).in_([item.id for item in sessions]),
-                InterviewerRequest.state == RequestState.CONFIRMED,
-            )
-        )
-        requests = [(request, interviewer.slack_id or "") for request, interviewer in rows]
+        sessions = live_sessions(loop_id, session=session)
+        requests = [
+            (request, interviewer.slack_id or "")
+            for request, interviewer in confirmed_interviewers(sessions, session=session)
+        ]
     wanted = _wanted_session_reminders(loop, sessions, requests, offsets, feedback_after)
     cancelled = cancel_reminders(
         session=session,

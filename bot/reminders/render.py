@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.blocks.backout import cant_make_it_actions
-from bot.blocks.common import actions, button, escape
 from bot.blocks.common import clip as clip_text
-from bot.ids import ActionId, with_suffix
+from bot.blocks.common import escape
+from bot.blocks.requests import answer_buttons
+from bot.timefmt import duration, time_range
 
 SECTION_LIMIT = 3000  # Block Kit: section text
 PREP_LIMIT = 1500  # prep notes are cut earlier so the rest of the reminder always fits
 ELLIPSIS = "…"
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +30,18 @@ class Message:
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    """The session a message is about: loop, candidate, stage and times in the reader's zone."""
+
+    short_id: str
+    candidate_name: str
+    stage_title: str
+    start: datetime
+    end: datetime
+    timezone: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,62 +55,6 @@ class SessionLine:
 
 
 # ---------------------------------------------------------------- formatting helpers
-
-
-def zone(name: str | None) -> tzinfo:
-    """The named IANA zone, or UTC when the name is missing or unknown."""
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def zone_label(moment: datetime) -> str:
-    """`GMT`, `PST`, `CET`; numeric abbreviations (`-03`, `+0545`) become `UTC-03:00`."""
-    label = moment.tzname() or "UTC"
-    if label[:1] not in "+-":
-        return label
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}:{rest:02d}"
-
-
-def _day(moment: datetime) -> str:
-    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]}"
-
-
-def format_time_range(start: datetime, end: datetime, timezone: str | None) -> str:
-    """`Tue 8 Dec, 14:00–15:00 GMT` in `timezone` (a range over midnight names both days)."""
-    where = zone(timezone)
-    local_start, local_end = start.astimezone(where), end.astimezone(where)
-    if local_start.date() == local_end.date():
-        return (
-            f"{_day(local_start)}, {local_start:%H:%M}–{local_end:%H:%M} {zone_label(local_start)}"
-        )
-    return (
-        f"{_day(local_start)}, {local_start:%H:%M} {zone_label(local_start)} – "
-        f"{_day(local_end)}, {local_end:%H:%M} {zone_label(local_end)}"
-    )
-
-
-def format_lead(lead: timedelta) -> str:
-    """`24 hours`, `1 hour`, `30 minutes`, `2 days`, `1 hour 30 minutes`."""
-    minutes = max(0, int(lead.total_seconds() // 60))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days >= 2 and not hours and not minutes:
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours += days * 24
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if minutes or not parts:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(parts)
 
 
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
@@ -156,13 +109,8 @@ def _what(candidate_name: str, stage_title: str) -> str:
 
 
 def session_reminder(
+    about: Interview,
     *,
-    short_id: str,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
     prep: str | None = None,
     meet_link: str | None = None,
     lead: timedelta | None = None,
@@ -170,8 +118,9 @@ def session_reminder(
 ) -> Message:
     """An interviewer's reminder before their session, times in their own zone; with the
     request id it carries a "Can't make it" button."""
-    when = format_time_range(start, end, timezone)
-    soon = f" starts in {format_lead(lead)}" if lead is not None else " is coming up"
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
+    when = time_range(about.start, about.end, about.timezone)
+    soon = f" starts in {duration(lead)}" if lead is not None else " is coming up"
     headline = f":alarm_clock: Your interview {_what(candidate_name, stage_title)}{soon}."
     details = [f"*When:* {when}"]
     if meet_link:
@@ -190,19 +139,10 @@ def session_reminder(
     return message
 
 
-def confirm_nudge(
-    *,
-    short_id: str,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
-    nudge_number: int,
-    request_id: int | None = None,
-) -> Message:
+def confirm_nudge(about: Interview, *, nudge_number: int, request_id: int | None = None) -> Message:
     """Ask an interviewer again to answer a pending request, with working answer buttons."""
-    when = format_time_range(start, end, timezone)
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
+    when = time_range(about.start, about.end, about.timezone)
     again = "still " if nudge_number > 1 else ""
     what = _what(candidate_name, stage_title)
     headline = f":wave: I'm {again}waiting for your answer: can you take {what} on {when}?"
@@ -213,36 +153,22 @@ def confirm_nudge(
     )
     message = _message(text, headline, ask, context=f"Loop {loop_tag(short_id)}")
     if request_id is not None:
-        value = str(request_id)
-        message.blocks.insert(
-            2,
-            actions(
-                [
-                    button("Confirm", with_suffix(ActionId.CONFIRM_SLOT, value), value, "primary"),
-                    button("Decline", with_suffix(ActionId.DECLINE_SLOT, value), value, "danger"),
-                ],
-                block_id=f"nudge:{value}",
-            ),
-        )
+        message.blocks.insert(2, answer_buttons(request_id, block_id=f"nudge:{request_id}"))
     return message
 
 
 def unanswered_escalation(
+    about: Interview,
     *,
-    short_id: str,
     interviewer_name: str | None,
     interviewer_slack_id: str | None,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
     nudges: int,
     replacement_failed: bool = False,
 ) -> Message:
     """Tell the recruiter that an interviewer has not answered a request despite nudges."""
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
     who = mention(interviewer_slack_id, interviewer_name)
-    when = format_time_range(start, end, timezone)
+    when = time_range(about.start, about.end, about.timezone)
     asked = f"after {nudges} reminder{'s' if nudges != 1 else ''}" if nudges else "yet"
     headline = (
         f":warning: {who} has not answered the request to take "
@@ -260,17 +186,10 @@ def unanswered_escalation(
     return _message(text, headline, advice, context=f"Loop {loop_tag(short_id)}")
 
 
-def feedback_due(
-    *,
-    short_id: str,
-    candidate_name: str,
-    stage_title: str,
-    start: datetime,
-    end: datetime,
-    timezone: str | None,
-) -> Message:
+def feedback_due(about: Interview) -> Message:
     """Ask an interviewer for their feedback after their session."""
-    when = format_time_range(start, end, timezone)
+    short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
+    when = time_range(about.start, about.end, about.timezone)
     headline = (
         f":memo: Thanks for interviewing! Your feedback on {_what(candidate_name, stage_title)}"
         f" ({when}) is due — please write it up while it is fresh."
@@ -296,7 +215,7 @@ def loop_finished(
     lines = []
     for line in sessions:
         people = ", ".join(escape(person) for person in line.interviewers) or "—"
-        when = format_time_range(line.start, line.end, timezone)
+        when = time_range(line.start, line.end, timezone)
         lines.append(f"• *{escape(line.stage_title)}* — {when} — {people}")
     text = f"Loop {loop_tag(short_id)} with {candidate_name} is complete"
     return _message(text, headline, "\n".join(lines), context=f"Loop {loop_tag(short_id)}")

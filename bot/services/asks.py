@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.blocks.requests import RequestView, answered_message, request_message
 from bot.ports import MessageRef, MessagingError
 from bot.reminders.outbox import plan_confirm_nudges
 from bot.services.context import Services
 from bot.services.directory import display_name, org_view
 from bot.services.read import LoopBundle, bundle
+from bot.views import RequestView
 from storage.engine import session_scope
 from storage.models import Interviewer, InterviewerRequest, InterviewSession, Loop
 
@@ -81,7 +81,7 @@ def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
         if person.slack_id is None:
             unreachable.append(f"{display_name(person)} (no Slack account found)")
             continue
-        text, blocks = request_message(view)
+        text, blocks = services.render.request(view)
         try:
             ref = services.messenger.send_dm(person.slack_id, text, blocks)
         except MessagingError as error:
@@ -112,7 +112,7 @@ def show_outcome(services: Services, request_id: int, outcome: str) -> None:
         assert loop is not None
         view = request_view(bundle(loop, session=session), ask, org_view(session=session).timezone)
         ref = MessageRef(ask.dm_channel, ask.dm_ts)
-    text, blocks = answered_message(view, outcome)
+    text, blocks = services.render.answered(view, outcome)
     try:
         services.messenger.update_message(ref, text, blocks)
     except MessagingError as error:
@@ -123,10 +123,8 @@ def notify(services: Services, user_id: str | None, text: str, loop_id: str | No
     """A plain DM to a recruiter or interviewer; failures are logged, never raised."""
     if not user_id:
         return
-    from bot.blocks.common import fallback, section
-
     try:
-        services.messenger.send_dm(user_id, fallback(text), [section(text)])
+        services.messenger.send_dm(user_id, *services.render.note(text))
     except MessagingError as error:
         log.warning("could not DM %s: %s", user_id, error.code, extra={"loop": loop_id})
 

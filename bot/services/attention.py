@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from bot.blocks.backout import AttentionItem
 from bot.services.booking import BOOKING_FAILED, everyone_confirmed
 from bot.services.context import Services
 from bot.services.directory import display_name, org_view
 from bot.services.read import bundle
+from bot.views import AttentionItem
 from storage.engine import read_scope
 from storage.models import AuditLog, Interviewer, Loop, LoopState
 

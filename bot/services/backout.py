@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.blocks.common import escape
+from bot.mrkdwn import escape
 from bot.services.context import Services
 from bot.services.directory import org_view
 from bot.services.release import ReleaseResult, release_interviewer
-from bot.services.views import clock_label, day_label
+from bot.timefmt import clock_label, day_label
 from storage.engine import read_scope
 from storage.models import (
     Interviewer,

@@ -14,8 +14,6 @@ import logging
 
 from sqlmodel import Session
 
-from bot.blocks.booking import booking_failed_notice
-from bot.blocks.loops import booked_summary
 from bot.event_ids import session_event_key
 from bot.ports import EventRef, EventSpec, MessagingError
 from bot.services.calendar_intents import (
@@ -26,7 +24,8 @@ from bot.services.calendar_intents import (
 from bot.services.context import Services
 from bot.services.directory import OrgView, is_recruiter, org_view
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
-from bot.services.views import clock_label, day_label
+from bot.timefmt import clock_label, day_label
+from bot.views import BookedView
 from storage.engine import session_scope
 from storage.models import (
     InterviewSession,
@@ -279,12 +278,14 @@ def send_summary(services: Services, loop_id: int) -> None:
         assert loop is not None
         found = bundle(loop, session=session)
         views = session_views(found, org_view(session=session).timezone)
-        text, blocks = booked_summary(
-            loop.short_id,
-            found.candidate_label(),
-            found.template_title,
-            loop.candidate_timezone,
-            views,
+        text, blocks = services.render.booked(
+            BookedView(
+                loop.short_id,
+                found.candidate_label(),
+                found.template_title,
+                loop.candidate_timezone,
+                views,
+            )
         )
         recruiter, short_id = loop.recruiter_slack_id, loop.short_id
     try:
@@ -301,7 +302,7 @@ def send_failure_notice(services: Services, loop_id: int, why: str) -> None:
         assert loop is not None
         recruiter, short_id = loop.recruiter_slack_id, loop.short_id
     log.error("booking failed: %s", why, extra={"loop": short_id})
-    text, blocks = booking_failed_notice(short_id, why)
+    text, blocks = services.render.booking_failed(short_id, why)
     try:
         services.messenger.send_dm(recruiter, text, blocks)
     except MessagingError as error:

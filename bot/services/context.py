@@ -10,9 +10,8 @@ from sqlalchemy.engine import Engine
 
 from bot.ports import CalendarPort, MessagingPort
 from bot.settings import Settings
+from bot.views import Renderer
 from bot.worker import BackgroundWork
-
-LISTENER_THREADS = 16
 
 
 def system_clock() -> datetime:
@@ -25,9 +24,7 @@ class Services:
     engine: Engine
     messenger: MessagingPort
     calendar: CalendarPort | None
+    render: Renderer  # bot.blocks.kit.BlockKit: services hand it view data, never build blocks
     clock: Callable[[], datetime] = system_clock
     work: BackgroundWork = field(default_factory=BackgroundWork)
-    listeners: BackgroundWork = field(
-        default_factory=lambda: BackgroundWork(LISTENER_THREADS, name="listener")
-    )
     max_swaps: int = 3

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, select
 
-from bot.blocks.home import home_view
-from bot.blocks.requests import RequestView
 from bot.services.asks import request_view
 from bot.services.attention import attention_items, unresolved_for
 from bot.services.context import Services
 from bot.services.directory import interviewer_by_slack_id, is_recruiter, org_view
 from bot.services.loops import status
 from bot.services.read import bundle
+from bot.views import HomeView, RequestView
 from storage.engine import read_scope
 from storage.models import InterviewerRequest, InterviewSession, Loop, RequestState
 
 MAX_ITEMS = 15
 
 
-def home_for(services: Services, user_id: str) -> dict[str, Any]:
+def home_for(services: Services, user_id: str) -> HomeView:
     now = services.clock()
     upcoming: list[RequestView] = []
     pending: list[RequestView] = []
@@ -50,10 +47,10 @@ def home_for(services: Services, user_id: str) -> dict[str, Any]:
                 (pending if ask.state is RequestState.PENDING else upcoming).append(view)
         recruiter = is_recruiter(user_id, session=session)
     loops = status(services, None, user_id)[1] if recruiter else None
-    return home_view(
-        upcoming=upcoming[:MAX_ITEMS],
-        pending=pending[:MAX_ITEMS],
-        loops=loops,
-        attention=attention_items(services, user_id)[:MAX_ITEMS] if recruiter else None,
-        unresolved=unresolved_for(services) if recruiter else (),
+    return HomeView(
+        upcoming=tuple(upcoming[:MAX_ITEMS]),
+        pending=tuple(pending[:MAX_ITEMS]),
+        loops=tuple(loops) if loops is not None else None,
+        attention=tuple(attention_items(services, user_id)[:MAX_ITEMS]) if recruiter else None,
+        unresolved=tuple(unresolved_for(services)) if recruiter else (),
     )

@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from bot.faults import fault_point
 from bot.ports import CalendarError, EventRef, EventSpec
+from bot.retry import RetryPolicy
 from bot.services.asks import notify
 from bot.services.booking import (
     fail_booking,
@@ -47,18 +48,18 @@ from storage.states import lock_row
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-BACKOFF_BASE = timedelta(seconds=15)
-BACKOFF_CAP = timedelta(minutes=10)
-MAX_ATTEMPTS = {IntentKind.INSERT: 5, IntentKind.PATCH: 5, IntentKind.DELETE: 10}
+_RETRY = RetryPolicy(
+    max_attempts=5, initial_backoff=15, max_backoff=600, deadline=None, jitter=False
+)
+RETRY = {
+    IntentKind.INSERT: _RETRY,
+    IntentKind.PATCH: _RETRY,
+    IntentKind.DELETE: replace(_RETRY, max_attempts=10),
+}
+"""Passing Calendar failures: 15 s, 30 s, 1 min, … at most 10 min apart; deletes try longer."""
 MAX_ROUNDS = 5  # claims per run: an undo written while running is picked up by the next round
 
 INTENT: sa.Table = CalendarIntent.__table__  # type: ignore[attr-defined]
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before attempt `attempts + 1`: 15 s, 30 s, 1 min, … capped at 10 min."""
-    wait: timedelta = BACKOFF_BASE * (2 ** max(attempts - 1, 0))
-    return min(BACKOFF_CAP, wait)
 
 
 def default_worker_id() -> str:
@@ -221,20 +222,20 @@ def execute(services: Services, intent_id: int, token: str) -> None:
 
 def _record_failure(services: Services, job: _Job, token: str, error: CalendarError) -> None:
     now = services.clock()
-    budget = MAX_ATTEMPTS[job.action or job.kind]
+    policy = RETRY[job.action or job.kind]
     escalated = False
     gave_up = False
     with session_scope(services.engine) as session:
         loop = lock_row(Loop, job.loop_id, session=session)
         assert loop is not None
-        if error.retryable and job.attempts < budget:
+        if error.retryable and job.attempts < policy.max_attempts:
             _cas(
                 session,
                 job.intent_id,
                 token,
                 {
                     "state": IntentState.PENDING,
-                    "due_at": now + backoff(job.attempts),
+                    "due_at": now + policy.delay(job.attempts),
                     "claimed_by": None,
                     "lease_until": None,
                     "last_error": str(error)[:2000],

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.blocks.loops import LoopStatus, cancelled_notice
 from bot.ports import MessageRef, MessagingError
 from bot.services.asks import notify
 from bot.services.calendar_intents import loop_has_open_intent, request_event_delete
@@ -21,11 +20,13 @@ from bot.services.directory import (
     org_view,
     pools,
 )
+from bot.services.errors import UserFacingError
 from bot.services.intent_worker import run_intents
 from bot.services.planning import held_intervals
-from bot.services.proposals import UserFacingError, replan
+from bot.services.proposals import replan
 from bot.services.read import LoopBundle, bundle, load_loop, session_views
-from bot.services.views import ProposalView, clock_label, day_label
+from bot.timefmt import clock_label, day_label
+from bot.views import LoopStatus, ProposalView, Renderer
 from storage.engine import read_scope, session_scope
 from storage.models import (
     Candidate,
@@ -107,7 +108,12 @@ class _Withdrawn:
 
 
 def _withdraw(
-    found: LoopBundle, reason: str | None, *, session: Session, now: datetime
+    found: LoopBundle,
+    reason: str | None,
+    *,
+    session: Session,
+    now: datetime,
+    render: Renderer,
 ) -> _Withdrawn:
     """Cancel every live request and session of a loop in this transaction, and promise the
     removal of every event the loop could have (known, in flight or with a lost answer)."""
@@ -138,7 +144,7 @@ def _withdraw(
                     (
                         person.slack_id,
                         ref,
-                        cancelled_notice(
+                        render.cancelled(
                             found.loop.short_id, found.candidate_label(), item.title, when, reason
                         ),
                     )
@@ -184,7 +190,9 @@ def cancel(services: Services, *, short_id: str, user_id: str, reason: str | Non
             values={"cancel_reason": reason},
         ):
             return f"Loop `{short_id}` is already {found.loop.state.value}; nothing changed."
-        withdrawn = _withdraw(found, reason, session=session, now=services.clock())
+        withdrawn = _withdraw(
+            found, reason, session=session, now=services.clock(), render=services.render
+        )
         audit(
             "loop.cancelled",
             session=session,
@@ -234,7 +242,9 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
             loop.window_end = (today + max(span, timedelta(days=13))).isoformat()
         elif datetime.fromisoformat(loop.window_start).date() < today:
             loop.window_start = today.isoformat()
-        withdrawn = _withdraw(found, "rescheduling", session=session, now=services.clock())
+        withdrawn = _withdraw(
+            found, "rescheduling", session=session, now=services.clock(), render=services.render
+        )
         audit("loop.rescheduled", session=session, actor=user_id, loop_id=loop.id)
         loop_id = loop.id
     _tell_withdrawn(services, withdrawn, short_id)

@@ -1,27 +1,25 @@
-"""Scheduling: plan a loop and propose options; book the one the recruiter chooses.
+"""Proposing options: plan a new loop (`propose`) or an existing one again (`replan`).
 
-Choosing re-checks the option against fresh free/busy and against what other loops hold,
-inside the booking lock, so a proposal that went stale is never booked: the recruiter is told
-and gets fresh options instead.
+Both gather inputs the same way (`plan`): the roster from the database, free/busy from Google
+outside any transaction, what other loops hold, then the pure planner. Booking the option the
+recruiter picks is in `choose.py`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
 
 from bot.ports import CalendarError, TimeRange
-from bot.services.asks import open_requests
 from bot.services.context import Services
 from bot.services.directory import find_template, is_recruiter, org_view
-from bot.services.locks import booking_lock
+from bot.services.errors import UserFacingError, require_calendar
 from bot.services.planning import (
     CandidateSpec,
-    Roster,
     build_request,
     default_window,
     fetch_busy,
@@ -34,24 +32,18 @@ from bot.services.planning import (
 )
 from bot.services.read import option_views
 from bot.services.shortid import new_short_id
-from bot.services.views import ProposalView
+from bot.views import ProposalView
 from storage.engine import session_scope
 from storage.models import (
     Candidate,
-    InterviewSession,
     Loop,
     LoopState,
     LoopTemplate,
     TemplateStage,
 )
 from storage.repo import audit
-from storage.states import transition
 
 log = logging.getLogger(__name__)
-
-
-class UserFacingError(Exception):
-    """Something the person who asked must fix or know; the text is shown to them as is."""
 
 
 @dataclass(frozen=True)
@@ -67,18 +59,8 @@ class ScheduleInput:
     notes: str | None = None
 
 
-def _require_calendar(services: Services) -> Any:
-    if services.calendar is None:
-        raise UserFacingError(
-            "Google Calendar is not configured (GOOGLE_SERVICE_ACCOUNT_FILE and "
-            "GOOGLE_ORGANIZER_EMAIL), so I cannot read calendars."
-        )
-    return services.calendar
-
-
-def _plan(
+def plan(
     services: Services,
-    *,
     template: LoopTemplate,
     stages: list[TemplateStage],
     candidate: CandidateSpec,
@@ -86,7 +68,7 @@ def _plan(
     exclude_loop_id: int | None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """Gather inputs (DB, then Google outside any transaction) and run the planner."""
-    calendar = _require_calendar(services)
+    calendar = require_calendar(services)
     with session_scope(services.engine) as session:
         org = org_view(session=session)
         roster = roster_for(stages, session=session)
@@ -133,14 +115,7 @@ def propose(services: Services, spec: ScheduleInput) -> ProposalView:
     zone = spec.timezone or org.timezone
     window = _window(services, spec, zone, org.defaults)
     candidate = CandidateSpec(zone, spec.availability)
-    request, answer, unknown = _plan(
-        services,
-        template=template,
-        stages=stages,
-        candidate=candidate,
-        window=window,
-        exclude_loop_id=None,
-    )
+    request, answer, unknown = plan(services, template, stages, candidate, window, None)
     with session_scope(services.engine) as session:
         person = _upsert_candidate(spec, zone, session=session)
         loop = Loop(
@@ -207,16 +182,6 @@ def _upsert_candidate(spec: ScheduleInput, zone: str, *, session: Session) -> Ca
     return person
 
 
-@dataclass(frozen=True)
-class ChooseResult:
-    """What happened to a click on `choose_option`."""
-
-    outcome: str  # "booked", "stale", "already", "refused", "missing"
-    message: str
-    proposal: ProposalView | None = None
-    request_ids: tuple[int, ...] = ()
-
-
 def replan(services: Services, loop_id: int, note: str) -> ProposalView:
     """Fresh options for an existing loop with its original constraints; stays PROPOSED."""
     with session_scope(services.engine) as session:
@@ -237,14 +202,7 @@ def replan(services: Services, loop_id: int, note: str) -> ProposalView:
                 TimeRange(parse_instant(a["start"]), parse_instant(a["end"])) for a in availability
             ),
         )
-    request, answer, unknown = _plan(
-        services,
-        template=template,
-        stages=stages,
-        candidate=candidate,
-        window=window,
-        exclude_loop_id=loop_id,
-    )
+    request, answer, unknown = plan(services, template, stages, candidate, window, loop_id)
     with session_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None
@@ -262,191 +220,3 @@ def replan(services: Services, loop_id: int, note: str) -> ProposalView:
             unknown_calendars=unknown,
             note=note,
         )
-
-
-def option_still_valid(
-    original: dict[str, Any], option: dict[str, Any], fresh: dict[str, Any]
-) -> bool:
-    """Re-run the planner on the fresh inputs restricted to this option; valid if it finds it.
-
-    `fresh` is a request rebuilt now (fresh busy, held sessions, now); only the option's people
-    are eligible, each for the stage the option gave them, and the candidate is available only
-    at the option's times — so the planner's own rules decide, not a second copy of them.
-    """
-    by_stage = {s["stage"]: [str(i) for i in s["interviewers"]] for s in option["sessions"]}
-    wanted = {
-        (s["stage"], tuple(sorted(str(i) for i in s["interviewers"])), s["start"], s["end"])
-        for s in option["sessions"]
-    }
-    request = dict(fresh)
-    request["candidate"] = dict(original["candidate"])
-    request["candidate"]["availability"] = [
-        {"start": s["start"], "end": s["end"]} for s in option["sessions"]
-    ]
-    request["loop"] = dict(fresh["loop"])
-    request["loop"]["stages"] = [
-        dict(stage, pool=f"option:{stage['name']}") for stage in fresh["loop"]["stages"]
-    ]
-    people = []
-    for entry in fresh["interviewers"]:
-        pools = [f"option:{stage}" for stage, ids in by_stage.items() if entry["id"] in ids]
-        if pools:
-            people.append(dict(entry, pools=pools))
-    request["interviewers"] = people
-    request["settings"] = dict(fresh["settings"], max_options=50)
-    answer = run_planner(request)
-    for candidate in answer["options"]:
-        got = {
-            (s["stage"], tuple(sorted(s["interviewers"])), _norm(s["start"]), _norm(s["end"]))
-            for s in candidate["sessions"]
-        }
-        if got == {(a, b, _norm(c), _norm(d)) for a, b, c, d in wanted}:
-            return True
-    return False
-
-
-def _norm(text: str) -> str:
-    return parse_instant(text).isoformat()
-
-
-def choose(services: Services, *, short_id: str, index: int, user_id: str) -> ChooseResult:
-    with session_scope(services.engine) as session:
-        loop = session.exec(select(Loop).where(Loop.short_id == short_id)).first()
-        if loop is None:
-            return ChooseResult("missing", f"Loop `{short_id}` does not exist.")
-        if not is_recruiter(user_id, session=session):
-            return ChooseResult("refused", "Only recruiters can book interview loops.")
-        if loop.state is not LoopState.PROPOSED:
-            return ChooseResult(
-                "already", f"Loop `{short_id}` is already {loop.state.value}; nothing changed."
-            )
-        options = loop.proposals or []
-        if not 0 <= index < len(options):
-            return ChooseResult("missing", f"Loop `{short_id}` has no option {index + 1}.")
-        option, original = options[index], loop.request or {}
-        loop_id = loop.id
-        assert loop_id is not None
-        found = find_template(loop.template_key, session=session)
-        if found is None:
-            return ChooseResult("missing", f"Template `{loop.template_key}` no longer exists.")
-        template, stages = found
-        roster = roster_for(stages, session=session)
-    calendar = _require_calendar(services)
-    chosen_ids = {str(i) for s in option["sessions"] for i in s["interviewers"]}
-    emails = sorted(p.email for pid, p in roster.people.items() if pid in chosen_ids)
-    calendar.invalidate(emails)
-    starts = [parse_instant(s["start"]) for s in option["sessions"]]
-    ends = [parse_instant(s["end"]) for s in option["sessions"]]
-    try:
-        busy = fetch_busy(calendar, emails, min(starts), max(ends))
-    except CalendarError as error:
-        raise UserFacingError(f"Google Calendar failed: {error}") from None
-    with session_scope(services.engine) as session:
-        booking_lock(session=session)
-        org = org_view(session=session)
-        narrowed = replace_roster(roster, chosen_ids)
-        held = held_intervals(
-            [p.id for p in narrowed.people.values() if p.id is not None],
-            session=session,
-            exclude_loop_id=loop_id,
-        )
-        window = (
-            date.fromisoformat(original["window"]["start"]),
-            date.fromisoformat(original["window"]["end"]),
-        )
-        fresh = build_request(
-            org=org,
-            template=template,
-            stages=stages,
-            roster=narrowed,
-            busy=busy,
-            held=held,
-            candidate=CandidateSpec(original["candidate"]["timezone"]),
-            window=window,
-            now=services.clock(),
-        )
-        if option_still_valid(original, option, fresh):
-            won = transition(
-                Loop,
-                loop_id,
-                LoopState.PENDING,
-                session=session,
-                expected=[LoopState.PROPOSED],
-                values={"chosen_option": index},
-            )
-            if not won:
-                return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")
-            request_ids = _create_sessions(
-                loop_id,
-                option,
-                stages,
-                session=session,
-                now=services.clock(),
-                nudge_after=services.settings.confirm_nudge_after,
-            )
-            audit(
-                "loop.chosen",
-                session=session,
-                actor=user_id,
-                loop_id=loop_id,
-                details={"option": index},
-            )
-            return ChooseResult(
-                "booked",
-                f"Option {index + 1} chosen for loop `{short_id}`; asking interviewers.",
-                request_ids=tuple(request_ids),
-            )
-    fresh_view = replan(
-        services,
-        loop_id,
-        note=f"Option {index + 1} is no longer free (a calendar changed or another loop took "
-        "the time). Here are fresh options.",
-    )
-    return ChooseResult("stale", fresh_view.note or "", proposal=fresh_view)
-
-
-def replace_roster(roster: Roster, keep: set[str]) -> Roster:
-    return replace(
-        roster,
-        people={pid: p for pid, p in roster.people.items() if pid in keep},
-        pools={pool: [i for i in ids if i in keep] for pool, ids in roster.pools.items()},
-    )
-
-
-def _create_sessions(
-    loop_id: int,
-    option: dict[str, Any],
-    stages: list[TemplateStage],
-    *,
-    session: Session,
-    now: datetime,
-    nudge_after: timedelta,
-) -> list[int]:
-    by_name = {stage.name: stage for stage in stages}
-    request_ids: list[int] = []
-    for item in option["sessions"]:
-        stage = by_name[item["stage"]]
-        row = InterviewSession(
-            loop_id=loop_id,
-            position=stage.position,
-            stage_name=stage.name,
-            title=stage.title,
-            pool=stage.pool,
-            panel_size=stage.interviewers,
-            prep=stage.prep,
-            start=parse_instant(item["start"]),
-            end=parse_instant(item["end"]),
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        request_ids.extend(
-            open_requests(
-                row.id,
-                [int(i) for i in item["interviewers"]],
-                session=session,
-                now=now,
-                nudge_after=nudge_after,
-            )
-        )
-    return request_ids

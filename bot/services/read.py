@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.services.directory import display_name, org_view
 from bot.services.planning import parse_instant
-from bot.services.views import OptionView, PersonTime, SessionView
+from bot.views import OptionView, PersonTime, SessionView
 from storage.models import (
     Candidate,
     Interviewer,

@@ -16,15 +16,16 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.blocks.common import escape
+from bot.mrkdwn import escape
 from bot.reminders.outbox import cancel_reminders, plan_session_reminders
-from bot.reminders.render import format_lead
 from bot.services.asks import notify, open_requests, send_requests, show_outcome
 from bot.services.calendar_intents import request_event_patch
 from bot.services.context import Services
 from bot.services.directory import display_name
+from bot.services.escalation import OPEN_SEAT
 from bot.services.locks import booking_lock
-from bot.services.vacancy import OPEN_SEAT, fill_vacancy
+from bot.services.vacancy import fill_vacancy
+from bot.timefmt import duration
 from storage.engine import session_scope
 from storage.models import (
     Interviewer,
@@ -262,7 +263,7 @@ def _cover(
     if soon:
         lines.append(
             f":rotating_light: Loop `{short_id}`: {released.who} {released.label}, which starts "
-            f"in {format_lead(released.starts_in)}. Please make sure it is covered."
+            f"in {duration(released.starts_in)}. Please make sure it is covered."
         )
     lines.append(outcome_message)
     if reason.strip():

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from bot.services.context import Services
 from bot.services.directory import display_name, interviewer_by_slack_id, is_recruiter
-from bot.services.proposals import UserFacingError
+from bot.services.errors import UserFacingError
 from bot.services.read import LoopBundle, load_loop
 from bot.services.release import RELEASABLE, refill_seat, take_off
-from bot.services.vacancy import stand_in_problem
+from bot.services.stand_in import stand_in_problem
 from storage.engine import read_scope
 from storage.models import InterviewSession, LoopState, RequestState
 

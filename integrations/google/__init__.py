@@ -5,9 +5,10 @@ line), `event_id_for`, `RetryPolicy`, `SCOPES`, and the errors `GoogleApiError` 
 `bot.ports.CalendarError`) and `GoogleConfigError`. See docs/google.md.
 """
 
+from bot.retry import RetryPolicy
 from integrations.google.auth import SCOPES
 from integrations.google.calendar import GoogleCalendar, check
-from integrations.google.errors import GoogleApiError, GoogleConfigError, RetryPolicy
+from integrations.google.errors import GoogleApiError, GoogleConfigError
 from integrations.google.events import event_id_for
 
 __all__ = [

@@ -19,15 +19,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from google.auth.credentials import Credentials
 
 from bot.ports import CalendarBusy, CalendarError, CalendarPort, EventRef, EventSpec
+from bot.retry import RetryPolicy
 from bot.settings import MissingSettingError, Settings
 from integrations.google.auth import SCOPES, load_service_account
-from integrations.google.errors import GoogleConfigError, RetryPolicy
+from integrations.google.errors import GoogleConfigError
 from integrations.google.events import EventWriter, event_id_for, event_ref
 from integrations.google.freebusy import (
     DEFAULT_CACHE_TTL,
@@ -122,12 +122,7 @@ class GoogleCalendar:
     def __enter__(self) -> GoogleCalendar:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- CalendarPort ----------------------------------------------------------------------

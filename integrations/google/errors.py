@@ -1,15 +1,17 @@
-"""Failure classification and the retry policy for every Google Calendar call.
+"""What a failed Google Calendar call means, and running calls under the retry policy.
 
-Retried (exponential backoff with full jitter, bounded by attempts *and* total time):
-HTTP 429, 5xx, 403 with reason `rateLimitExceeded`/`userRateLimitExceeded`, and transport
-failures (connection refused/reset, a response lost mid-flight, socket timeouts). POSTs are
-retried too: every insert carries a client-supplied event id, so a repeat answers 409.
+The domain needs one classification: may another attempt help (HTTP 429, 5xx, 403
+`rateLimitExceeded`/`userRateLimitExceeded`, transport failures: retried), and if not, what to
+tell a person — an unknown calendar (404), a used-up quota (403 `quotaExceeded`), refused
+credentials or tokens, a rejected request. Failures that stay become a `GoogleApiError` (a
+`bot.ports.CalendarError`) whose text names the operation in words a recruiter can act on.
 
-Not retried: 400, 401, 403 `forbidden`/`quotaExceeded`/…, 404, 409, 410 and token refusals;
-they become a `GoogleApiError` (a `bot.ports.CalendarError`) whose text names the operation and
-says what went wrong in words a recruiter can act on.
-
-The sleep, clock and random source are injectable so tests never really wait.
+The retrying itself is tenacity's (`call_with_retry`), waiting per `bot.retry.RetryPolicy`
+(exponential backoff with full jitter, honouring `Retry-After`, bounded by attempts and total
+time). POSTs are retried too: every insert carries a client-supplied event id, so a repeat
+answers 409. google-api-python-client's own `execute(num_retries=…)` covers the same statuses
+but waits `rand() · 2^n` s with no cap, deadline or `Retry-After`, and sleeps with `time.sleep`
+that tests cannot replace, so it stays at 0.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httplib2
+import tenacity
 from google.auth import exceptions as auth_exceptions
 from googleapiclient.errors import HttpError
 
 from bot.ports import CalendarError
+from bot.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,11 @@ T = TypeVar("T")
 
 RETRYABLE_403_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "usageLimits"})
+
+
+def retryable_status(status: int, reason: str | None) -> bool:
+    """429, 5xx and rate-limit 403s may pass on a later attempt; other statuses never do."""
+    return status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS)
 
 
 class GoogleConfigError(ValueError):
@@ -56,13 +63,7 @@ class GoogleApiError(CalendarError):
     @property
     def retryable(self) -> bool:
         """Transport failures, 429, 5xx and rate-limit 403s may pass later; the rest never."""
-        if self.status is None:
-            return True
-        return (
-            self.status == 429
-            or self.status >= 500
-            or (self.status == 403 and self.reason in RETRYABLE_403_REASONS)
-        )
+        return self.status is None or retryable_status(self.status, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,32 +81,6 @@ class Failure:
         if self.status is None:
             return self.detail
         return f"HTTP {self.status}" + (f" {self.reason}" if self.reason else "")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: attempt n waits `rand() * min(cap, base * 2**n)`.
-
-    Gives up after `max_attempts` attempts or when the next wait would end after `deadline`
-    seconds since the first attempt, whichever comes first. A `Retry-After` header raises the
-    wait to at least that many seconds (still capped by `max_backoff` and the deadline).
-    """
-
-    max_attempts: int = 6
-    initial_backoff: float = 0.5
-    max_backoff: float = 8.0
-    deadline: float = 30.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-    rand: Callable[[], float] = field(default=random.random, compare=False)
-
-    def backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before attempt number `attempt + 1` (attempt counts from 1)."""
-        ceiling = min(self.max_backoff, self.initial_backoff * float(2 ** (attempt - 1)))
-        delay = self.rand() * ceiling
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.max_backoff))
-        return delay
 
 
 def _google_error_body(content: Any) -> tuple[str | None, str | None]:
@@ -144,11 +119,8 @@ def classify(error: BaseException) -> Failure | None:
     if isinstance(error, HttpError):
         status = int(error.resp.status)
         reason, message = _google_error_body(error.content)
-        retryable = (
-            status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS)
-        )
         return Failure(
-            retryable=retryable,
+            retryable=retryable_status(status, reason),
             status=status,
             reason=reason,
             detail=message or str(error.resp.reason or "") or f"HTTP {status}",
@@ -220,30 +192,59 @@ def call_with_retry(
     Exceptions `classify` does not recognise propagate unchanged.
     """
     started = policy.clock()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return fn()
-        except Exception as error:  # classified below; unknown errors re-raised as-is
-            failure = classify(error)
-            if failure is None:
-                raise
-            delay = policy.backoff(attempt, failure.retry_after) if failure.retryable else 0.0
-            out_of_budget = (
-                attempt >= policy.max_attempts or policy.clock() - started + delay > policy.deadline
-            )
-            if not failure.retryable or out_of_budget:
-                raise GoogleApiError(
-                    explain(what, failure, attempt, token_hint),
-                    status=failure.status,
-                    reason=failure.reason,
-                ) from error
-            log.warning(
-                "%s: attempt %d failed (%s); retrying in %.2fs",
-                what,
-                attempt,
-                failure.label(),
-                delay,
-            )
-            policy.sleep(delay)
+
+    def failure_of(state: tenacity.RetryCallState) -> Failure | None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        return classify(error) if error is not None else None
+
+    def retryable(state: tenacity.RetryCallState) -> bool:
+        failure = failure_of(state)
+        return failure is not None and failure.retryable
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        failure = failure_of(state)
+        return policy.backoff(state.attempt_number, failure.retry_after if failure else None)
+
+    def out_of_budget(state: tenacity.RetryCallState) -> bool:
+        if state.attempt_number >= policy.max_attempts:
+            return True
+        elapsed = policy.clock() - started + state.upcoming_sleep
+        return policy.deadline is not None and elapsed > policy.deadline
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        failure = failure_of(state)
+        label = failure.label() if failure else "?"
+        log.warning(
+            "%s: attempt %d failed (%s); retrying in %.2fs",
+            what,
+            state.attempt_number,
+            label,
+            state.upcoming_sleep,
+        )
+
+    retrying = tenacity.Retrying(
+        sleep=policy.sleep,
+        retry=retryable,
+        wait=wait,
+        stop=out_of_budget,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    attempts = 0
+
+    def counted() -> T:
+        nonlocal attempts
+        attempts += 1
+        return fn()
+
+    try:
+        return retrying(counted)
+    except Exception as error:
+        failure = classify(error)
+        if failure is None:
+            raise
+        raise GoogleApiError(
+            explain(what, failure, attempts, token_hint),
+            status=failure.status,
+            reason=failure.reason,
+        ) from error

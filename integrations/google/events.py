@@ -146,8 +146,14 @@ class EventWriter:
         return event
 
     def move(self, event_id: str, body: dict[str, Any]) -> tuple[EventRef, dict[str, Any]]:
+        return self._patch(f"Moving event {event_id} {self._on_calendar()}", event_id, body)
+
+    def _patch(
+        self, what: str, event_id: str, body: dict[str, Any]
+    ) -> tuple[EventRef, dict[str, Any]]:
+        """PATCH with updates sent and `conferenceDataVersion=1` (else Google drops the Meet)."""
         patched = self.api.call(
-            f"Moving event {event_id} {self._on_calendar()}",
+            what,
             lambda service: service.events().patch(
                 calendarId=self.calendar_id,
                 eventId=event_id,
@@ -163,17 +169,7 @@ class EventWriter:
         body = event_body(spec)
         for field in ("id", "conferenceData"):
             body.pop(field)
-        patched = self.api.call(
-            f"Updating event {event_id} {self._on_calendar()}",
-            lambda service: service.events().patch(
-                calendarId=self.calendar_id,
-                eventId=event_id,
-                body=body,
-                sendUpdates="all",
-                conferenceDataVersion=1,
-            ),
-        )
-        return event_ref(patched), patched
+        return self._patch(f"Updating event {event_id} {self._on_calendar()}", event_id, body)
 
     def cancel(self, event_id: str) -> None:
         """Delete the event and notify attendees; an event already gone is fine."""

@@ -4,9 +4,9 @@ A calendar that Google answers with `errors` (inside a 200) is *unknown*: it com
 `CalendarBusy(error="notFound: …")`, never as free. A query that fails for good (after retries)
 fails the whole call with a `CalendarError`: a plan built on a partial picture would be wrong.
 
-Results are cached for a short TTL per (calendar, window); `invalidate(emails)` drops a
-calendar's entries, and a query that was already in flight when its calendar was invalidated
-does not write its (possibly stale) answer back.
+Results are cached for a short TTL per (calendar, window) in a `cachetools.TTLCache`;
+`invalidate(emails)` drops a calendar's entries, and a query that was already in flight when
+its calendar was invalidated does not write its (possibly stale) answer back.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+
+from cachetools import TTLCache
 
 from bot.ports import CalendarBusy, TimeRange
 from integrations.google.service import CalendarApi
@@ -96,7 +98,12 @@ def describe_calendar_errors(errors: Any) -> str:
 
 
 class FreeBusyCache:
-    """TTL cache of per-calendar answers keyed by (calendar, start, end); thread-safe."""
+    """Per-calendar answers keyed by (calendar, start, end) in a `cachetools.TTLCache`.
+
+    What it adds to the TTLCache: a lock (TTLCache is not thread-safe), case-folded keys, no
+    caching of unknown calendars, and epochs, so an answer fetched before its calendar was
+    invalidated is not written back.
+    """
 
     def __init__(
         self,
@@ -106,10 +113,10 @@ class FreeBusyCache:
         max_entries: int = DEFAULT_CACHE_ENTRIES,
     ) -> None:
         self.ttl = ttl
-        self._clock = clock
-        self._max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, datetime, datetime], tuple[float, CalendarBusy]] = {}
+        self._entries: TTLCache[tuple[str, datetime, datetime], CalendarBusy] = TTLCache(
+            maxsize=max_entries, ttl=max(ttl, 0.0), timer=clock
+        )
         self._epoch = 0
         self._invalidated_at: dict[str, int] = {}
         self._cleared_at = 0
@@ -126,16 +133,8 @@ class FreeBusyCache:
     def get(self, email: str, start: datetime, end: datetime) -> CalendarBusy | None:
         if self.ttl <= 0:
             return None
-        key = self._key(email, start, end)
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            expires, value = entry
-            if self._clock() >= expires:
-                del self._entries[key]
-                return None
-            return value
+            return self._entries.get(self._key(email, start, end))
 
     def put(
         self, email: str, start: datetime, end: datetime, value: CalendarBusy, since: int
@@ -146,21 +145,16 @@ class FreeBusyCache:
         with self._lock:
             if self._cleared_at > since or self._invalidated_at.get(key[0], -1) > since:
                 return
-            now = self._clock()
-            if len(self._entries) >= self._max_entries:
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                if len(self._entries) >= self._max_entries:
-                    self._entries.clear()
-            self._entries[key] = (now + self.ttl, value)
+            self._entries[key] = value
 
     def invalidate(self, emails: Iterable[str]) -> None:
         with self._lock:
             self._epoch += 1
-            for email in emails:
-                folded = email.casefold()
-                self._invalidated_at[folded] = self._epoch
-                for key in [k for k in self._entries if k[0] == folded]:
-                    del self._entries[key]
+            folded = {email.casefold() for email in emails}
+            for email in folded:
+                self._invalidated_at[email] = self._epoch
+            for key in [k for k in self._entries if k[0] in folded]:
+                del self._entries[key]
 
     def clear(self) -> None:
         with self._lock:
@@ -170,6 +164,7 @@ class FreeBusyCache:
 
     def __len__(self) -> int:
         with self._lock:
+            self._entries.expire()
             return len(self._entries)
 
 

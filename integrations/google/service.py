@@ -15,8 +15,9 @@ import google_auth_httplib2
 from google.auth.credentials import Credentials
 from googleapiclient.discovery import build
 
+from bot.retry import RetryPolicy
 from integrations.google.auth import TokenSource, new_http
-from integrations.google.errors import RetryPolicy, call_with_retry, classify
+from integrations.google.errors import call_with_retry, classify
 
 DEFAULT_HTTP_TIMEOUT = 20.0
 

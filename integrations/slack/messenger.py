@@ -79,18 +79,6 @@ class SlackMessenger:
         args["blocks"] = list(blocks) if blocks is not None else []
         self._call("chat.update", **args)
 
-    def send_ephemeral(
-        self,
-        channel: str,
-        user_id: str,
-        text: str,
-        blocks: Sequence[Mapping[str, object]] | None = None,
-    ) -> None:
-        args: dict[str, Any] = {"channel": channel, "user": user_id, "text": text[:MAX_TEXT]}
-        if blocks is not None:
-            args["blocks"] = list(blocks)
-        self._call("chat.postEphemeral", **args)
-
     def publish_home(self, user_id: str, view: Mapping[str, object]) -> None:
         self._call("views.publish", user_id=user_id, view=dict(view))
 

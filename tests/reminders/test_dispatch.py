@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.reminders import RetryPolicy, plan_confirm_nudges, plan_session_reminders
+from bot.reminders import SEND_RETRY, plan_confirm_nudges, plan_session_reminders
 from integrations.sandbox.slack_api import Call, FakeSlack
 from integrations.slack.messenger import SlackMessenger, make_web_client
 from storage.engine import session_scope
@@ -220,7 +221,7 @@ def test_passing_failures_are_retried_later_then_sent(
     fake_slack.fail_next("chat.postMessage")  # 429 ratelimited
     fake_slack.fail_next("chat.postMessage", "internal_error", status=500)
     clock.set(SESSION_START - timedelta(hours=24))
-    worker = dispatcher(engine, messenger, clock, retry=RetryPolicy(base=timedelta(seconds=30)))
+    worker = dispatcher(engine, messenger, clock, retry=SEND_RETRY)
     assert worker.tick().retried == 1
     (row,) = [
         row for row in reminders(engine) if row.state == ReminderState.PENDING and row.attempts
@@ -257,7 +258,7 @@ def test_retries_are_bounded(
     _book(engine)
     fake_slack.fail("chat.postMessage", "internal_error", status=500, match={"channel": "D01ANA"})
     clock.set(SESSION_START - timedelta(hours=24))
-    worker = dispatcher(engine, messenger, clock, retry=RetryPolicy(max_attempts=3))
+    worker = dispatcher(engine, messenger, clock, retry=replace(SEND_RETRY, max_attempts=3))
     for _ in range(6):
         worker.tick()
         clock.advance(minutes=10)

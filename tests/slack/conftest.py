@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import build_app
+from bot.blocks.kit import BlockKit
 from bot.org import parse_org
 from bot.org.sync import sync_org
 from bot.services.context import Services
@@ -122,12 +123,12 @@ class Harness:
         return response
 
     def settle(self) -> None:
-        """Wait until bolt's listeners and our background work have both finished."""
-        for _ in range(10):
-            assert self.services.listeners.wait_idle(timeout=30), "listeners did not finish"
-            assert self.services.work.wait_idle(timeout=30), "background work did not finish"
-            if self.services.listeners.wait_idle(timeout=0):
-                return
+        """Wait until the background work the listeners handed off has finished.
+
+        Listeners themselves run on the request thread (`process_before_response=True`), so
+        they are done when `dispatch` returns.
+        """
+        assert self.services.work.wait_idle(timeout=30), "background work did not finish"
 
     def command(self, text: str, user: str = RECRUITER, **fields: Any) -> BoltResponse:
         return self.send(self.requests.slash_command(text, user_id=user, **fields))
@@ -216,15 +217,14 @@ def harness(
         engine=engine,
         messenger=SlackMessenger(client),
         calendar=google,
+        render=BlockKit(),
         clock=clock,
     )
     app = build_app(services, client=client, signing_secret=slack_signing_secret)
     try:
         yield Harness(app, services, fake_slack, calendar, slack_requests, engine, clock)
     finally:
-        services.listeners.wait_idle()
         services.work.wait_idle()
         services.work.shutdown()
-        services.listeners.shutdown()
         google.close()
         calendar.stop()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import yaml
-
 from storage.models import LoopState
 from tests.slack.conftest import RECRUITER, Harness
 
@@ -73,16 +71,3 @@ def test_booking_failure_leaves_loop_needing_attention(harness: Harness) -> None
     harness.click(retry[0]["action_id"], retry[0]["value"], RECRUITER)
     assert harness.loops()[0].state is LoopState.BOOKED
     assert len(harness.calendar.events) == 3
-
-
-def test_manifest_lists_exactly_the_scopes_the_bot_uses() -> None:
-    from pathlib import Path
-
-    from bot.slack_scopes import BOT_SCOPES
-
-    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
-    assert manifest["features"]["slash_commands"][0]["command"] == "/interview"
-    assert manifest["settings"]["interactivity"]["is_enabled"] is True
-    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]

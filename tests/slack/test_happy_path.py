@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import UTC, datetime
+
 from sqlmodel import select
 
 from storage.engine import session_scope
@@ -12,7 +16,7 @@ from tests.slack.conftest import RECRUITER, Harness
 def test_help_is_ephemeral_and_lists_the_grammar(harness: Harness) -> None:
     response = harness.command("help", user="U0SOMEONE")
     assert response.status == 200
-    assert '"response_type": "ephemeral"' in response.body or "ephemeral" in response.body
+    assert json.loads(response.body)["response_type"] == "ephemeral"
     for word in ("schedule", "status", "cancel", "reschedule", "templates", "pools"):
         assert word in response.body
     assert harness.slack.calls("chat.postMessage") == []
@@ -32,10 +36,34 @@ def test_schedule_proposes_options_with_dates_and_times(harness: Harness) -> Non
     assert f"`{loop.short_id}`" in text
     assert "Wed 2 Dec 2026" in text and "09:00–10:00 GMT" in text  # earliest: code review
     assert "10:00–11:00 GMT" in text and "11:00–11:45 GMT" in text
-    assert "04:00–05:00 EST" in text or "<@U01ANA>" in text  # each interviewer's own zone
+    # each interviewer's own zone: all Londoners here
+    own_times = re.findall(r"<@(U\w+)> \(\d\d:\d\d–\d\d:\d\d (\w+)\)", text)
+    assert own_times
+    assert {label for _, label in own_times} == {"GMT"}
     buttons = harness.buttons(proposal, "choose_option")
     assert 1 <= len(buttons) <= 5
     assert [b["action_id"] for b in buttons] == [f"choose_option:{i}" for i in range(len(buttons))]
+
+
+def test_each_interviewer_sees_times_in_their_own_zone(harness: Harness) -> None:
+    # Ana is busy all week, so code review goes to Ben, who lives in New York
+    harness.calendar.set_busy(
+        "ana@corp.example",
+        [(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC))],
+    )
+    harness.command(
+        'schedule ada@cand.example backend-swe name="Ada Lovelace" tz=Europe/London '
+        "from=2026-12-02 to=2026-12-04"
+    )
+    text = str(harness.dms(RECRUITER)[-1]["blocks"])
+    assert "<@U01ANA>" not in text
+    lines = re.findall(
+        r"• (\d\d):\d\d–\d\d:\d\d GMT \*Code review\* with <@U02BEN> \(([^)]*)\)", text
+    )
+    assert lines
+    for london_hour, own in lines:
+        assert own.endswith(" EST")
+        assert int(own[:2]) == int(london_hour) - 5
 
 
 def test_happy_path_books_events_with_meet_links(harness: Harness) -> None:

@@ -13,8 +13,9 @@ from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services.asks import notify, send_requests
+from bot.services.choose import choose
 from bot.services.context import Services
-from bot.services.proposals import UserFacingError, choose
+from bot.services.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from bot.logging_setup import log_context
 from bot.services import loops
 from bot.services.asks import notify
 from bot.services.context import Services
-from bot.services.proposals import UserFacingError
+from bot.services.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 Task = Callable[[Services, str, str], str | None]

@@ -12,7 +12,7 @@ from bot.blocks.backout import notice_modal, swap_modal
 from bot.ids import ActionId, action_pattern
 from bot.logging_setup import log_context
 from bot.services.context import Services
-from bot.services.proposals import UserFacingError
+from bot.services.errors import UserFacingError
 from bot.services.swap import swap_choices
 
 log = logging.getLogger(__name__)

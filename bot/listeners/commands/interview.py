@@ -8,10 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.loops import HELP, pools_message, status_message, templates_message
+from bot.blocks.loops import pools_message, status_message, templates_message
 from bot.blocks.modal import schedule_modal
 from bot.blocks.proposals import proposals_message
 from bot.grammar import (
+    HELP,
     Cancel,
     Help,
     OpenScheduleForm,
@@ -30,7 +31,8 @@ from bot.logging_setup import log_context
 from bot.services import loops
 from bot.services.context import Services
 from bot.services.directory import active_templates, is_recruiter, org_view
-from bot.services.proposals import ScheduleInput, UserFacingError, propose
+from bot.services.errors import UserFacingError
+from bot.services.proposals import ScheduleInput, propose
 from bot.services.swap import swap
 from storage.engine import read_scope
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.blocks.home import home_view
 from bot.listeners.delivery import submit_once
 from bot.ports import MessagingError
 from bot.services.context import Services
@@ -27,6 +28,6 @@ def publish_home(services: Services, user_id: str) -> None:
     if not user_id:
         return
     try:
-        services.messenger.publish_home(user_id, home_for(services, user_id))
+        services.messenger.publish_home(user_id, home_view(home_for(services, user_id)))
     except MessagingError as error:
         log.warning("could not publish home: %s", error.code, extra={"user": user_id})

@@ -7,15 +7,16 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks.modal import ScheduleForm, parse_schedule_form
 from bot.blocks.proposals import proposals_message
+from bot.forms import ScheduleForm, parse_schedule_form
 from bot.ids import BlockId, CallbackId
 from bot.listeners.delivery import submit_once
 from bot.logging_setup import log_context
 from bot.services.asks import notify
 from bot.services.context import Services
 from bot.services.directory import find_template, is_recruiter
-from bot.services.proposals import ScheduleInput, UserFacingError, propose
+from bot.services.errors import UserFacingError
+from bot.services.proposals import ScheduleInput, propose
 from storage.engine import read_scope
 
 log = logging.getLogger(__name__)

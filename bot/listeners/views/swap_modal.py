@@ -14,7 +14,7 @@ from bot.listeners.events.app_home import publish_home
 from bot.logging_setup import log_context
 from bot.services.asks import notify
 from bot.services.context import Services
-from bot.services.proposals import UserFacingError
+from bot.services.errors import UserFacingError
 from bot.services.swap import swap
 
 log = logging.getLogger(__name__)

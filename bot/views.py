@@ -1,0 +1,133 @@
+"""View data: what services hand to whoever talks to Slack, already in each reader's zone.
+
+Services build these plain dataclasses and never Block Kit; `bot/blocks/` turns them into
+messages. `Renderer` is how a service that sends a DM itself (asks, booking, cancel) gets the
+message rendered without importing the builders: the Slack side passes `bot.blocks.kit.BlockKit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class PersonTime:
+    name: str
+    slack_id: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    stage: str
+    title: str
+    start: datetime
+    end: datetime
+    interviewers: tuple[PersonTime, ...]
+    state: str = "proposed"
+    meet_link: str | None = None
+
+
+@dataclass(frozen=True)
+class OptionView:
+    index: int
+    sessions: tuple[SessionView, ...]
+    why: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    loop_id: str
+    candidate: str
+    candidate_timezone: str
+    template_title: str
+    options: tuple[OptionView, ...]
+    reason: str | None = None
+    unknown_calendars: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestView:
+    request_id: int
+    loop_id: str
+    candidate: str
+    stage_title: str
+    template_title: str
+    start: datetime
+    end: datetime
+    timezone: str
+    prep: str | None
+    co_interviewers: tuple[str, ...] = ()
+    replacing: bool = False
+    notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
+
+
+@dataclass(frozen=True)
+class LoopStatus:
+    loop_id: str
+    candidate: str
+    template_title: str
+    state: str
+    zone: str
+    sessions: tuple[SessionView, ...]
+    updated: datetime
+    attention: str | None = None  # why the loop needs attention (shown after its state)
+
+
+@dataclass(frozen=True)
+class BookedView:
+    """A loop just booked, for its recruiter; times in the candidate's zone."""
+
+    loop_id: str
+    candidate: str
+    template_title: str
+    zone: str
+    sessions: tuple[SessionView, ...]
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """One loop on a recruiter's attention list."""
+
+    loop_id: str
+    candidate: str
+    reason: str
+    can_retry: bool  # everyone confirmed: only creating the events failed
+
+
+@dataclass(frozen=True)
+class HomeView:
+    """What one user's App Home shows; `loops` and `attention` are None for someone who is
+    not a recruiter; `unresolved` lists interviewers the directory could not resolve."""
+
+    upcoming: tuple[RequestView, ...]
+    pending: tuple[RequestView, ...]
+    loops: tuple[LoopStatus, ...] | None
+    attention: tuple[AttentionItem, ...] | None = None
+    unresolved: tuple[str, ...] = ()
+
+
+Rendered = tuple[str, list[dict[str, Any]]]
+"""A message: notification (fallback) text and its Block Kit blocks."""
+
+
+class Renderer(Protocol):
+    """The messages services send themselves; implemented by `bot.blocks.kit.BlockKit`."""
+
+    def request(self, view: RequestView) -> Rendered: ...
+
+    def answered(self, view: RequestView, outcome: str) -> Rendered: ...
+
+    def note(self, text: str) -> Rendered: ...
+
+    def booked(self, view: BookedView) -> Rendered: ...
+
+    def cancelled(
+        self, loop_id: str, candidate: str, title: str, when: str, reason: str | None
+    ) -> str: ...
+
+    def booking_failed(self, loop_id: str, why: str) -> Rendered: ...
