@@ -100,11 +100,13 @@ def take_off(
     """`release_interviewer`, and for a swap: withdrawn by the bot, and `stand_in` asked."""
     now = services.clock()
     with session_scope(services.engine) as session:
+        # The booking lock (a stand-in's new hold must not race a recheck), then the loop's
+        # row, in the order `choose` takes them, so the two can never wait on each other.
+        booking_lock(session=session)
         item = session.get(InterviewSession, session_id)
         if item is not None:
-            lock_row(Loop, item.loop_id, session=session)  # the loop first, like every decider
+            lock_row(Loop, item.loop_id, session=session)
             session.expire_all()
-        booking_lock(session=session)
         checked = _check(session_id, interviewer_id, now=now, session=session)
         if isinstance(checked, ReleaseResult):
             return checked
@@ -292,12 +294,12 @@ def refill_seat(
     `stand_in`, or look in the pool again. The swap form's way to resolve an open seat."""
     now = services.clock()
     with session_scope(services.engine) as session:
+        booking_lock(session=session)  # then the loop's row, as in `take_off`
         item = session.get(InterviewSession, session_id)
         person = session.get(Interviewer, left)
         assert item is not None and person is not None
         loop = lock_row(Loop, item.loop_id, session=session)
         assert loop is not None and loop.id is not None and item.id is not None
-        booking_lock(session=session)
         session.refresh(item)
         if item.start <= now or item.state is SessionState.CANCELLED:
             return ReleaseResult(
