@@ -57,6 +57,44 @@ class CalendarError(Exception):
         return True
 
 
+class SyncTokenExpiredError(CalendarError):
+    """The stored sync token is no longer valid (Google's 410 Gone): do a full resync."""
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """One event as a change listing reports it. A deleted event may carry only id and status."""
+
+    event_id: str
+    status: str  # confirmed | tentative | cancelled
+    start: datetime | None = None
+    end: datetime | None = None
+    attendees: Mapping[str, str] = field(default_factory=dict)  # email (lower case) → answer
+    private: Mapping[str, str] = field(default_factory=dict)  # extendedProperties.private
+
+    @property
+    def deleted(self) -> bool:
+        return self.status == "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class EventListing:
+    """Events from one listing, the token for the next incremental one, and its cost."""
+
+    events: tuple[CalendarEvent, ...]
+    sync_token: str
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class WatchChannel:
+    """A push channel Google opened: needed to stop it, and renewed before `expiration`."""
+
+    channel_id: str
+    resource_id: str
+    expiration: datetime
+
+
 class CalendarPort(Protocol):
     def free_busy(
         self, emails: Sequence[str], start: datetime, end: datetime
@@ -73,6 +111,27 @@ class CalendarPort(Protocol):
     def attendee_responses(self, event_id: str) -> dict[str, str]: ...
 
     def invalidate(self, emails: Sequence[str]) -> None: ...
+
+    # Changes made in Calendar (incremental sync, push).
+    def list_changes(self, sync_token: str) -> EventListing:
+        """Events changed since `sync_token`; raises `SyncTokenExpiredError` on 410."""
+        ...
+
+    def list_own_events(self, since: datetime) -> EventListing:
+        """The bot's own live events ending after `since`, and a fresh sync token."""
+        ...
+
+    def read_event(self, event_id: str) -> CalendarEvent | None:
+        """One event (a deleted one has status `cancelled`); None if Google does not know it."""
+        ...
+
+    def watch(self, address: str, channel_id: str, token: str, ttl_seconds: int) -> WatchChannel:
+        """Open a push channel for the calendar's events to `address`."""
+        ...
+
+    def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        """Stop a push channel (one already gone is fine)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +185,22 @@ class MessagingPort(Protocol):
     """What the domain needs from Slack. Blocks are plain Block Kit dicts."""
 
     def send_dm(
-        self, user_id: str, text: str, blocks: Sequence[Mapping[str, object]] | None = None
-    ) -> MessageRef: ...
+        self,
+        user_id: str,
+        text: str,
+        blocks: Sequence[Mapping[str, object]] | None = None,
+        *,
+        key: str | None = None,
+        check_first: bool = False,
+        attempts: int | None = None,
+    ) -> MessageRef:
+        """Post at most once per `key` (an intent: a reminder, a request), never blindly twice.
+
+        `check_first`: an earlier attempt for this key may have been delivered; look first.
+        `attempts`: posts to try now (None: the messenger's default); a caller with durable
+        retries of its own (the reminder outbox) passes 1.
+        """
+        ...
 
     def update_message(
         self,

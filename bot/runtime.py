@@ -96,9 +96,43 @@ def start_background(services: Services) -> Callable[[], None]:
     )
     add_booking_jobs(scheduler, services, worker_id)
 
+    stop_sync = add_calendar_sync(services, scheduler, worker_id)
+
     def stop() -> None:
         scheduler.shutdown(wait=False)
+        stop_sync()
         services.work.wait_idle(timeout=20)
+
+    return stop
+
+
+def add_calendar_sync(services: Services, scheduler: Any, worker_id: str) -> Callable[[], None]:
+    """Poll Google Calendar for changes every CALENDAR_SYNC_EVERY (first run at once); with
+    PUBLIC_URL the same job keeps the push channel open. Returns what to run on shutdown."""
+    if services.calendar is None:
+        return lambda: None
+    from datetime import UTC, datetime
+
+    from bot.services.calendar_sync.channel import stop_channel
+    from bot.services.calendar_sync.job import CalendarSync
+
+    sync = CalendarSync(services, worker_id=worker_id)
+    scheduler.add_job(
+        sync.tick,
+        "interval",
+        seconds=services.settings.calendar_sync_every.total_seconds(),
+        id="calendar.sync",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+
+    def stop() -> None:
+        try:
+            stop_channel(services, worker_id)
+        except Exception:  # shutting down: log and go on
+            log.exception("could not stop the Calendar push channel")
 
     return stop
 

@@ -17,6 +17,7 @@ class PersonTime:
     name: str
     slack_id: str | None
     timezone: str
+    calendar_answer: str | None = None  # their answer to the calendar invitation, if seen
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class OptionView:
     sessions: tuple[SessionView, ...]
     why: str
     score: float
+    fingerprint: str = ""  # ties a "Book this" button to exactly this option (see read.py)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class RequestView:
     end: datetime
     timezone: str
     prep: str | None
-    co_interviewers: tuple[str, ...] = ()
+    co_interviewers: tuple[str, ...] = ()  # Slack ids, or names of people without one
     replacing: bool = False
     notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
 
@@ -109,6 +111,7 @@ class HomeView:
     loops: tuple[LoopStatus, ...] | None
     attention: tuple[AttentionItem, ...] | None = None
     unresolved: tuple[str, ...] = ()
+    notice: str | None = None  # mrkdwn answering a click on the Home tab (no response URL)
 
 
 Rendered = tuple[str, list[dict[str, Any]]]

@@ -198,8 +198,11 @@ class InterviewSession(SQLModel, table=True):
     state: SessionState = Field(
         default=SessionState.PENDING, sa_type=enum_column_type(SessionState)
     )
-    calendar_event_id: str | None = Field(default=None, max_length=1024)
+    calendar_event_id: str | None = Field(default=None, max_length=1024, index=True)
     meet_link: str | None = Field(default=None, max_length=500)
+    # Changes people made to this session's event in Calendar that were already reported
+    # (e.g. "deleted", "moved:<start>/<end>", "candidate:declined"), so each is reported once.
+    calendar_changes: list[str] | None = Field(default=None, sa_type=json_type())
     updated_at: datetime = _now_column()
 
 
@@ -219,6 +222,9 @@ class InterviewerRequest(SQLModel, table=True):
     nudges_sent: int = 0
     created_at: datetime = _now_column()
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The interviewer's answer to the calendar invitation (accepted, tentative, declined,
+    # needsAction), as last seen by the calendar sync.
+    calendar_response: str | None = Field(default=None, max_length=20)
 
 
 class Reminder(SQLModel, table=True):
@@ -246,6 +252,32 @@ class Reminder(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _now_column()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CalendarSync(SQLModel, table=True):
+    """Sync state of the organizer's calendar: one row, written only by the lease holder.
+
+    `sync_token` is Google's `nextSyncToken` from the last sync (None: the next sync is a full
+    one). The lease (`lease_holder` until `lease_until`) makes one replica at a time run the
+    sync; `requested_at` is set by a push notification that arrived while a sync was running,
+    so that sync runs once more. The `channel_*` columns are the open `events.watch` channel;
+    `channel_token` is the secret Google echoes in `X-Goog-Channel-Token`.
+    """
+
+    __tablename__ = "calendar_sync"
+
+    name: str = Field(primary_key=True, max_length=100)
+    sync_token: str | None = Field(default=None, sa_type=sa.Text)
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    full_syncs: int = 0
+    requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_holder: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel_id: str | None = Field(default=None, max_length=64)
+    channel_resource_id: str | None = Field(default=None, max_length=200)
+    channel_token: str | None = Field(default=None, max_length=100)
+    channel_expiration: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel_owner: str | None = Field(default=None, max_length=100)
 
 
 class CalendarIntent(SQLModel, table=True):

@@ -67,7 +67,7 @@ def check_org(settings: Settings) -> Check:
 
 
 def check_directory(settings: Settings) -> Check:
-    """Interviewers sync-org could not resolve: no Slack id (never asked) fails the check; no
+    """Interviewers sync-org could not resolve: no Slack id (can't be asked) fails the check; no
     zone (planned in the org zone) is listed but passes."""
     from bot.services.attention import unresolved_interviewers
     from bot.services.directory import OrgNotLoadedError
@@ -86,7 +86,7 @@ def check_directory(settings: Settings) -> Check:
         return False, f"cannot read interviewers: {str(error).splitlines()[0]}"
     if not lines:
         return True, "every interviewer has a Slack account and a time zone"
-    unreachable = [line for line in lines if "never asked" in line]
+    unreachable = [line for line in lines if "can't be asked" in line]
     return not unreachable, f"{len(lines)} unresolved: " + "; ".join(lines)
 
 

@@ -1,5 +1,6 @@
 """What a recruiter must look at: loops that need attention (and why), and interviewers the
-directory could not resolve (no Slack account: never asked; no zone: planned in the org zone).
+directory could not resolve (no Slack account: they can't be asked by DM; no zone: planned in
+the org zone).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def unresolved_interviewers(*, session: Session) -> list[str]:
     for person in people:
         who = f"{display_name(person)} <{person.email}>"
         if person.slack_id is None:
-            lines.append(f"{who}: no Slack account found for this email, so never asked")
+            lines.append(f"{who}: no Slack account found for this email, so they can't be asked")
         else:
             lines.append(f"{who}: no time zone in Slack or the org file, so planned in {zone}")
     return lines

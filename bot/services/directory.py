@@ -72,13 +72,9 @@ def active_templates(*, session: Session) -> list[tuple[LoopTemplate, list[Templ
     return result
 
 
-def pool_members(pool: str, *, session: Session, reachable: bool = True) -> list[Interviewer]:
-    """Interviewers eligible for `pool` now: active people with an active membership.
-
-    `reachable`: only those with a Slack id. Someone whose account could not be found by email
-    could never answer a request, so planning skips them (App Home and `doctor` list them).
-    """
-    statement = (
+def pool_members(pool: str, *, session: Session) -> list[Interviewer]:
+    """Interviewers eligible for `pool` now: active people with an active membership."""
+    rows = session.exec(
         select(Interviewer)
         .join(PoolMembership, col(PoolMembership.interviewer_id) == col(Interviewer.id))
         .where(
@@ -87,17 +83,15 @@ def pool_members(pool: str, *, session: Session, reachable: bool = True) -> list
             col(Interviewer.active).is_(True),
         )
         .order_by(col(Interviewer.id))
-    )
-    if reachable:
-        statement = statement.where(col(Interviewer.slack_id).is_not(None))
-    return list(session.exec(statement).all())
+    ).all()
+    return list(rows)
 
 
 def pools(*, session: Session) -> dict[str, list[Interviewer]]:
     names = session.exec(
         select(PoolMembership.pool).where(col(PoolMembership.active).is_(True)).distinct()
     ).all()
-    return {name: pool_members(name, session=session, reachable=False) for name in sorted(names)}
+    return {name: pool_members(name, session=session) for name in sorted(names)}
 
 
 def interviewer_by_slack_id(user_id: str, *, session: Session) -> Interviewer | None:

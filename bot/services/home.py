@@ -17,7 +17,8 @@ from storage.models import InterviewerRequest, InterviewSession, Loop, RequestSt
 MAX_ITEMS = 15
 
 
-def home_for(services: Services, user_id: str) -> HomeView:
+def home_for(services: Services, user_id: str, notice: str | None = None) -> HomeView:
+    """`notice` (mrkdwn) answers a click made on the Home tab, which has no response URL."""
     now = services.clock()
     upcoming: list[RequestView] = []
     pending: list[RequestView] = []
@@ -53,4 +54,5 @@ def home_for(services: Services, user_id: str) -> HomeView:
         loops=tuple(loops) if loops is not None else None,
         attention=tuple(attention_items(services, user_id)[:MAX_ITEMS]) if recruiter else None,
         unresolved=tuple(unresolved_for(services)) if recruiter else (),
+        notice=notice,
     )

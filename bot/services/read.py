@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +88,12 @@ def bundle(loop: Loop, *, session: Session) -> LoopBundle:
     )
 
 
-def person_time(person: Interviewer, default_zone: str) -> PersonTime:
-    return PersonTime(display_name(person), person.slack_id, person.timezone or default_zone)
+def person_time(
+    person: Interviewer, default_zone: str, calendar_answer: str | None = None
+) -> PersonTime:
+    return PersonTime(
+        display_name(person), person.slack_id, person.timezone or default_zone, calendar_answer
+    )
 
 
 def session_views(found: LoopBundle, default_zone: str) -> tuple[SessionView, ...]:
@@ -102,13 +108,32 @@ def session_views(found: LoopBundle, default_zone: str) -> tuple[SessionView, ..
                 start=item.start,
                 end=item.end,
                 interviewers=tuple(
-                    person_time(found.people[r.interviewer_id], default_zone) for r in holders
+                    person_time(found.people[r.interviewer_id], default_zone, r.calendar_response)
+                    for r in holders
                 ),
                 state=item.state.value,
                 meet_link=item.meet_link,
             )
         )
     return tuple(views)
+
+
+def option_fingerprint(option: dict[str, Any]) -> str:
+    """A short digest of an option's sessions (stage, times, interviewers).
+
+    A "Book this" button carries it, so a click on an old proposals message after the loop was
+    re-planned cannot book whatever option now has the same number.
+    """
+    sessions = sorted(
+        (
+            str(s["stage"]),
+            parse_instant(s["start"]).isoformat(),
+            parse_instant(s["end"]).isoformat(),
+            sorted(str(i) for i in s["interviewers"]),
+        )
+        for s in option.get("sessions", [])
+    )
+    return hashlib.sha256(json.dumps(sessions).encode()).hexdigest()[:12]
 
 
 def option_views(
@@ -138,6 +163,7 @@ def option_views(
                 sessions=sessions,
                 why=str(option.get("why", "")),
                 score=float(option.get("score", 0.0)),
+                fingerprint=option_fingerprint(option),
             )
         )
     return tuple(views)

@@ -34,3 +34,12 @@ def create_public_app(services: Services) -> Flask | None:
     for add_feature in PUBLIC_FEATURES:
         add_feature(services, app)
     return app
+
+
+def _google_push(services: Services, app: Flask) -> None:
+    from bot.web.google_push import add_google_push
+
+    add_google_push(services, app)
+
+
+PUBLIC_FEATURES.append(_google_push)

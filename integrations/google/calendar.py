@@ -23,10 +23,20 @@ from typing import TYPE_CHECKING, Any
 
 from google.auth.credentials import Credentials
 
-from bot.ports import CalendarBusy, CalendarError, CalendarPort, EventRef, EventSpec
+from bot.ports import (
+    CalendarBusy,
+    CalendarError,
+    CalendarEvent,
+    CalendarPort,
+    EventListing,
+    EventRef,
+    EventSpec,
+    WatchChannel,
+)
 from bot.retry import RetryPolicy
 from bot.settings import MissingSettingError, Settings
 from integrations.google.auth import SCOPES, load_service_account
+from integrations.google.changes import ChangeReader
 from integrations.google.errors import GoogleConfigError
 from integrations.google.events import EventWriter, event_id_for, event_ref
 from integrations.google.freebusy import (
@@ -78,6 +88,7 @@ class GoogleCalendar:
         self._closed = False
         self._freebusy = FreeBusyReader(self.api, self._pool, self.cache)
         self._events = EventWriter(self.api, organizer, calendar_id)
+        self._changes = ChangeReader(self.api, organizer, calendar_id)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> GoogleCalendar:
@@ -170,6 +181,24 @@ class GoogleCalendar:
     def invalidate(self, emails: Sequence[str]) -> None:
         """Forget cached free/busy of these calendars (after booking or cancelling)."""
         self.cache.invalidate(emails)
+
+    def list_changes(self, sync_token: str) -> EventListing:
+        """Events changed since `sync_token` (deleted ones too); `SyncTokenExpiredError` on 410."""
+        return self._changes.list_changes(sync_token)
+
+    def list_own_events(self, since: datetime) -> EventListing:
+        """The bot's live events ending after `since`, with a fresh sync token (full resync)."""
+        return self._changes.list_own_events(since)
+
+    def read_event(self, event_id: str) -> CalendarEvent | None:
+        return self._changes.read(event_id)
+
+    def watch(self, address: str, channel_id: str, token: str, ttl_seconds: int) -> WatchChannel:
+        """Open an `events.watch` push channel to `address` (HTTPS in production)."""
+        return self._changes.watch(address, channel_id, token, ttl_seconds)
+
+    def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        self._changes.stop_watch(channel_id, resource_id)
 
     # -- extras ----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from integrations.google.freebusy import rfc3339
 from integrations.google.service import CalendarApi
 
 ALREADY_GONE = frozenset({404, 410})
+OWN_MARKER = ("interviewBot", "1")  # extendedProperties.private on every event the bot makes
 
 
 def _validate(spec: EventSpec) -> None:
@@ -55,7 +56,11 @@ def event_body(spec: EventSpec) -> dict[str, Any]:
         "attendees": [{"email": email} for email in attendees.values()],
         "guestsCanInviteOthers": False,
         "extendedProperties": {
-            "private": {str(k): str(v) for k, v in spec.private_properties.items()}
+            # OWN_MARKER lets a full resync list exactly the bot's events (changes.py).
+            "private": {
+                **{str(k): str(v) for k, v in spec.private_properties.items()},
+                OWN_MARKER[0]: OWN_MARKER[1],
+            }
         },
         "conferenceData": {
             "createRequest": {

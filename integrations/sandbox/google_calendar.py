@@ -64,6 +64,17 @@ TOKEN_PATH = "/token"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+# events.list parameters Google refuses next to syncToken, and those after which it gives none.
+_NOT_WITH_SYNC_TOKEN = (
+    "timeMin",
+    "timeMax",
+    "updatedMin",
+    "orderBy",
+    "q",
+    "iCalUID",
+    "privateExtendedProperty",
+)
+_NO_SYNC_TOKEN_FROM = ("privateExtendedProperty", "q", "updatedMin", "sharedExtendedProperty")
 EVENTS_PATH = re.compile(r"^/calendars/(?P<cal>[^/]+)/events(?:/(?P<event>[^/]+))?$")
 
 _REASON_FOR_STATUS = {
@@ -177,7 +188,9 @@ class FakeCalendar:
         latency: float = 0.0,
         require_auth: bool = True,
         max_query_days: int = 60,
+        meet_url: str = "https://meet.google.com/",
     ) -> None:
+        self.meet_url = meet_url  # Meet links are this + a code (the sandbox serves its own)
         self.latency = latency  # seconds added to every Calendar API request
         self.require_auth = require_auth
         self.max_query_days = max_query_days
@@ -195,6 +208,7 @@ class FakeCalendar:
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._init_sync()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -323,6 +337,22 @@ class FakeCalendar:
                 (_parse_time(start), _parse_time(end))
             )
 
+    def snapshot(self) -> dict[str, Any]:
+        """Every event on every calendar, as JSON-ready data (busy times are not included)."""
+        with self._lock:
+            return {"events": copy.deepcopy(self._events)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back the events of :meth:`snapshot` (the sandbox keeps them across restarts)."""
+        with self._lock:
+            for calendar, events in state.get("events", {}).items():
+                self._events.setdefault(calendar, {}).update(copy.deepcopy(events))
+
+    def busy_of(self, email: str) -> list[tuple[datetime, datetime]]:
+        """The busy intervals set for a calendar (not its events), sorted."""
+        with self._lock:
+            return sorted(self._busy.get(email.casefold(), []))
+
     def calendar_error(self, email: str, reason: str | None = "notFound") -> None:
         """Answer this calendar in freeBusy with `errors: [{reason}]` (None clears it)."""
         with self._lock:
@@ -369,9 +399,306 @@ class FakeCalendar:
                     if attendee.get("email", "").casefold() == email.casefold():
                         attendee["responseStatus"] = status
                         event["updated"] = _fmt(datetime.now(UTC))
+                        self._touch_event(event_id)
                         return
                 raise KeyError(f"{email} is not an attendee of {event_id}")
             raise KeyError(f"no event {event_id}")
+
+    # -- changes, incremental sync and push (events.list, events.watch, channels.stop) -----
+    #
+    # Every write to an event (insert, patch, update, delete, an attendee's answer, the
+    # "someone else" helpers below) takes the next number of a per-fake change counter.
+    # A sync token remembers the counter when it was issued; `events.list(syncToken=…)`
+    # returns the events changed since, deleted ones as `{id, status: "cancelled"}` only
+    # (what Google guarantees for them). `expire_sync_tokens()` makes every issued token
+    # answer 410 `fullSyncRequired`, as Google does when a token is too old.
+    # Assumption kept conservative: a listing filtered with `privateExtendedProperty`, `q`
+    # or `updatedMin` carries no `nextSyncToken` (those filters cannot go with a sync token).
+
+    def _init_sync(self) -> None:
+        self._change_counter = 0
+        self._changed: dict[tuple[str, str], int] = {}  # (calendar, event id) -> change no
+        self._sync_tokens: dict[str, tuple[str, int]] = {}  # token -> (calendar, change no)
+        self._page_tokens: dict[str, tuple[list[dict[str, Any]], str | None, int]] = {}
+        self._channels: dict[str, dict[str, Any]] = {}  # channel id -> channel
+        self._message_numbers = itertools.count(1)
+        self.push_results: list[tuple[str, int]] = []  # (channel id, HTTP status) per push
+
+    def _touch(self, calendar: str, event_id: str) -> None:
+        with self._lock:
+            self._change_counter += 1
+            self._changed[(calendar, event_id)] = self._change_counter
+
+    def _touch_event(self, event_id: str) -> None:
+        with self._lock:
+            for calendar, events in self._events.items():
+                if event_id in events:
+                    self._touch(calendar, event_id)
+
+    def _find(self, event_id: str) -> tuple[str, dict[str, Any]]:
+        for calendar, events in self._events.items():
+            if event_id in events:
+                return calendar, events[event_id]
+        raise KeyError(f"no event {event_id}")
+
+    def expire_sync_tokens(self) -> None:
+        """Every sync token issued so far answers 410 Gone (`fullSyncRequired`) from now on."""
+        with self._lock:
+            self._sync_tokens.clear()
+
+    def delete_by_someone_else(self, event_id: str) -> None:
+        """Someone deletes the event in Calendar (it stays, `cancelled`, as Google keeps it)."""
+        with self._lock:
+            calendar, event = self._find(event_id)
+            event["status"] = "cancelled"
+            event["updated"] = _fmt(datetime.now(UTC))
+            self._etag(event)
+            self._touch(calendar, event_id)
+
+    def move_by_someone_else(
+        self, event_id: str, start: datetime | str, end: datetime | str
+    ) -> None:
+        """Someone drags the event to another time in Calendar."""
+        with self._lock:
+            calendar, event = self._find(event_id)
+            event["start"] = {"dateTime": _fmt(_parse_time(start))}
+            event["end"] = {"dateTime": _fmt(_parse_time(end))}
+            event["sequence"] = int(event.get("sequence", 0)) + 1
+            event["updated"] = _fmt(datetime.now(UTC))
+            self._etag(event)
+            self._touch(calendar, event_id)
+
+    def add_foreign_event(
+        self,
+        calendar_id: str,
+        start: datetime | str,
+        end: datetime | str,
+        summary: str = "Someone else's meeting",
+    ) -> str:
+        """An event the bot did not make (no private properties) on a calendar; returns its id."""
+        event_id = base64.b32hexencode(secrets.token_bytes(10)).decode().lower()
+        body = {
+            "id": event_id,
+            "summary": summary,
+            "start": {"dateTime": _fmt(_parse_time(start))},
+            "end": {"dateTime": _fmt(_parse_time(end))},
+        }
+        status, _ = self._insert(calendar_id.casefold(), body, False)
+        assert status == 200
+        return event_id
+
+    @property
+    def channels(self) -> dict[str, dict[str, Any]]:
+        """Open push channels by id (stopped ones are removed)."""
+        with self._lock:
+            return copy.deepcopy(self._channels)
+
+    def expire_channels(self) -> None:
+        """Forget every channel, as Google does once `expiration` has passed."""
+        with self._lock:
+            self._channels.clear()
+
+    def push(self, state: str = "exists", *, token: str | None = None) -> list[int]:
+        """Deliver a notification on every open channel, as Google would after a change.
+
+        POSTs to the channel's address with the X-Goog-* headers and an empty body; `token`
+        overrides the channel token sent (to test a forged or stale notification). Returns the
+        HTTP status of each delivery (also appended to `push_results`).
+        """
+        import urllib.error
+        import urllib.request
+
+        with self._lock:
+            channels = [copy.deepcopy(c) for c in self._channels.values()]
+        statuses = []
+        for channel in channels:
+            headers = {
+                "X-Goog-Channel-ID": channel["id"],
+                "X-Goog-Channel-Expiration": channel["expiration_text"],
+                "X-Goog-Resource-ID": channel["resourceId"],
+                "X-Goog-Resource-URI": channel["resourceUri"],
+                "X-Goog-Resource-State": state,
+                "X-Goog-Message-Number": str(next(self._message_numbers)),
+            }
+            sent_token = channel.get("token") if token is None else token
+            if sent_token:
+                headers["X-Goog-Channel-Token"] = sent_token
+            request = urllib.request.Request(
+                channel["address"], data=b"", headers=headers, method="POST"
+            )
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(request, timeout=10) as response:
+                    status = int(response.status)
+            except urllib.error.HTTPError as error:
+                status = int(error.code)
+            statuses.append(status)
+            with self._lock:
+                self.push_results.append((channel["id"], status))
+        return statuses
+
+    def _list(self, calendar: str, query: dict[str, str]) -> tuple[int, Any]:
+        page_token = query.get("pageToken")
+        if page_token:
+            with self._lock:
+                page = self._page_tokens.pop(page_token, None)
+            if page is None:
+                return 400, google_error(400, "Invalid page token.", "invalid")
+            rest, carried, page_size = page
+            return 200, self._page(rest, carried, query, page_size)
+        try:
+            size = int(query.get("maxResults", "250"))
+        except ValueError:
+            return 400, google_error(400, "Invalid maxResults.", "invalid")
+        if not 1 <= size <= 2500:
+            return 400, google_error(400, "Invalid maxResults.", "invalid")
+        sync_token = query.get("syncToken")
+        with self._lock:
+            if sync_token is not None:
+                clash = [k for k in _NOT_WITH_SYNC_TOKEN if k in query]
+                if clash:
+                    return 400, google_error(
+                        400, f"{clash[0]} cannot be combined with syncToken.", "invalid"
+                    )
+                issued = self._sync_tokens.get(sync_token)
+                if issued is None or issued[0] != calendar:
+                    return 410, google_error(
+                        410,
+                        "Sync token is no longer valid, a full sync is required.",
+                        "fullSyncRequired",
+                    )
+                items = self._changes_since(calendar, issued[1])
+            else:
+                error, items = self._full_listing(calendar, query)
+                if error is not None:
+                    return error
+            token: str | None = None
+            if not any(k in query for k in _NO_SYNC_TOKEN_FROM):
+                token = f"sync-{self._change_counter}-{secrets.token_hex(6)}"
+                self._sync_tokens[token] = (calendar, self._change_counter)
+        return 200, self._page(items, token, query, size)
+
+    def _page(
+        self, items: list[dict[str, Any]], sync_token: str | None, query: dict[str, str], size: int
+    ) -> dict[str, Any]:
+        here, rest = items[:size], items[size:]
+        answer: dict[str, Any] = {"kind": "calendar#events", "items": here}
+        if rest:
+            next_page = secrets.token_hex(8)
+            with self._lock:
+                self._page_tokens[next_page] = (rest, sync_token, size)
+            answer["nextPageToken"] = next_page
+        elif sync_token is not None:
+            answer["nextSyncToken"] = sync_token
+        fields = query.get("fields")
+        if fields:
+            wanted = {f.strip().split("(")[0].split("/")[0] for f in fields.split(",")}
+            answer = {k: v for k, v in answer.items() if k in wanted}
+        return answer
+
+    def _changes_since(self, calendar: str, number: int) -> list[dict[str, Any]]:
+        changed = sorted(
+            (n, event_id)
+            for (cal, event_id), n in self._changed.items()
+            if cal == calendar and n > number
+        )
+        items = []
+        for _, event_id in changed:
+            event = self._events.get(calendar, {}).get(event_id)
+            if event is None:
+                continue
+            if event.get("status") == "cancelled":
+                items.append(
+                    {
+                        "kind": "calendar#event",
+                        "id": event_id,
+                        "status": "cancelled",
+                        "etag": event.get("etag"),
+                    }
+                )
+            else:
+                items.append(copy.deepcopy(event))
+        return items
+
+    def _full_listing(
+        self, calendar: str, query: dict[str, str]
+    ) -> tuple[tuple[int, Any] | None, list[dict[str, Any]]]:
+        try:
+            time_min = _parse_time(query["timeMin"]) if "timeMin" in query else None
+            time_max = _parse_time(query["timeMax"]) if "timeMax" in query else None
+        except ValueError:
+            return (400, google_error(400, "Invalid timeMin/timeMax.", "invalid")), []
+        wanted: dict[str, str] = {}
+        prop = query.get("privateExtendedProperty")
+        if prop is not None:
+            name, sep, value = prop.partition("=")
+            if not sep or not name:
+                return (400, google_error(400, "Invalid extended property.", "invalid")), []
+            wanted[name] = value
+        show_deleted = query.get("showDeleted") == "true"
+        items = []
+        for event_id, event in self._events.get(calendar, {}).items():
+            if event.get("status") == "cancelled" and not show_deleted:
+                continue
+            private = (event.get("extendedProperties") or {}).get("private") or {}
+            if any(private.get(k) != v for k, v in wanted.items()):
+                continue
+            try:
+                start = _parse_time(event["start"]["dateTime"])
+                end = _parse_time(event["end"]["dateTime"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if time_min is not None and end <= time_min:
+                continue
+            if time_max is not None and start >= time_max:
+                continue
+            items.append((self._changed.get((calendar, event_id), 0), copy.deepcopy(event)))
+        return None, [event for _, event in sorted(items, key=lambda pair: pair[0])]
+
+    def _watch(self, calendar: str, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict) or not body.get("id") or not body.get("address"):
+            return 400, google_error(400, "Channel id and address are required.", "required")
+        if body.get("type") not in ("web_hook", "webhook"):
+            return 400, google_error(400, "Unsupported channel type.", "invalid")
+        address = urlsplit(str(body["address"]))
+        if address.scheme != "https" and address.hostname not in ("127.0.0.1", "localhost"):
+            return 400, google_error(
+                400, f"WebHook callback must be HTTPS: {body['address']}", "push.webhookUrlNotHttps"
+            )
+        with self._lock:
+            if body["id"] in self._channels:
+                return 400, google_error(400, "Channel id not unique.", "channelIdNotUnique")
+            ttl = float((body.get("params") or {}).get("ttl", 7 * 24 * 3600))
+            expiration = int((time.time() + ttl) * 1000)
+            channel = {
+                "kind": "api#channel",
+                "id": body["id"],
+                "resourceId": hashlib.sha1(calendar.encode()).hexdigest()[:27],
+                "resourceUri": f"https://www.googleapis.com/calendar/v3/calendars/"
+                f"{calendar}/events?alt=json",
+                "expiration": str(expiration),
+            }
+            if body.get("token"):
+                channel["token"] = body["token"]
+            self._channels[body["id"]] = {
+                **channel,
+                "address": str(body["address"]),
+                "calendar": calendar,
+                "expiration_text": datetime.fromtimestamp(expiration / 1000, UTC).strftime(
+                    "%a, %d %b %Y %H:%M:%S GMT"
+                ),
+            }
+        return 200, channel
+
+    def _stop_channel(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict):
+            return 400, google_error(400, "Bad Request")
+        with self._lock:
+            channel = self._channels.get(str(body.get("id")))
+            if channel is None or channel["resourceId"] != body.get("resourceId"):
+                return 404, google_error(404, "Channel not found for project.")
+            del self._channels[channel["id"]]
+        return 204, None
 
     # -- faults and instrumentation --------------------------------------------------------
 
@@ -539,6 +866,8 @@ class FakeCalendar:
         route = path[len(API_PREFIX) :]
         if route == "/freeBusy" and method == "POST":
             return self._freebusy(body)
+        if route == "/channels/stop" and method == "POST":
+            return self._stop_channel(body)
         match = EVENTS_PATH.match(route)
         if match is None:
             return 404, google_error(404, "Not Found")
@@ -548,9 +877,13 @@ class FakeCalendar:
         calendar = calendar.casefold()
         event_id = unquote(match["event"]) if match["event"] else None
         conference = query.get("conferenceDataVersion") == "1"
+        if event_id == "watch" and method == "POST":
+            return self._watch(calendar, body)
         if event_id is None:
             if method == "POST":
                 return self._insert(calendar, body, conference)
+            if method == "GET":
+                return self._list(calendar, query)
             return 405, google_error(405, "Method not allowed", "methodNotAllowed")
         if method == "GET":
             return self._get(calendar, event_id)
@@ -661,6 +994,7 @@ class FakeCalendar:
                 self._apply_conference(event, body.get("conferenceData"))
             self._etag(event)
             store[event_id] = event
+            self._touch(calendar, event_id)
             return 200, copy.deepcopy(event)
 
     def _get(self, calendar: str, event_id: str) -> tuple[int, Any]:
@@ -722,6 +1056,7 @@ class FakeCalendar:
             updated["updated"] = _fmt(datetime.now(UTC))
             self._etag(updated)
             self._events[calendar][event_id] = updated
+            self._touch(calendar, event_id)
             return 200, copy.deepcopy(updated)
 
     def _delete(self, calendar: str, event_id: str) -> tuple[int, Any]:
@@ -734,6 +1069,7 @@ class FakeCalendar:
             event["status"] = "cancelled"
             event["updated"] = _fmt(datetime.now(UTC))
             self._etag(event)
+            self._touch(calendar, event_id)
             return 204, None
 
     @staticmethod
@@ -775,7 +1111,7 @@ class FakeCalendar:
         digest = hashlib.sha256(str(create.get("requestId")).encode()).hexdigest()
         letters = "".join(chr(ord("a") + int(c, 16) % 26) for c in digest[:10])
         code = f"{letters[:3]}-{letters[3:7]}-{letters[7:10]}"
-        uri = f"https://meet.google.com/{code}"
+        uri = f"{self.meet_url}{code}"
         event["hangoutLink"] = uri
         event["conferenceData"] = {
             "createRequest": {
@@ -784,7 +1120,7 @@ class FakeCalendar:
                 "status": {"statusCode": "success"},
             },
             "entryPoints": [
-                {"entryPointType": "video", "uri": uri, "label": uri[len("https://") :]}
+                {"entryPointType": "video", "uri": uri, "label": uri.split("://", 1)[-1]}
             ],
             "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
             "conferenceId": code,

@@ -62,7 +62,9 @@ def test_create_sends_invitations_with_a_meet_link_and_tags(
     assert body["start"] == {"dateTime": "2026-12-02T14:00:00Z"}
     assert body["end"] == {"dateTime": "2026-12-02T15:00:00Z"}
     assert body["attendees"] == [{"email": ANA}, {"email": BO}, {"email": CANDIDATE}]
-    assert body["extendedProperties"] == {"private": {"loop_id": "L7F3K", "session_id": "1"}}
+    assert body["extendedProperties"] == {
+        "private": {"loop_id": "L7F3K", "session_id": "1", "interviewBot": "1"}
+    }
     create = body["conferenceData"]["createRequest"]
     assert create["conferenceSolutionKey"] == {"type": "hangoutsMeet"}
     assert create["requestId"] == ref.event_id

@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import select
 
 from bot.blocks.backout import SWAP_NEW_ACTION, SWAP_NEW_BLOCK, SWAP_OLD_ACTION, SWAP_OLD_BLOCK
+from integrations.sandbox.slack_requests import app_home_opened_event, static_select, users_select
 from storage.engine import session_scope
 from storage.models import Interviewer, LoopState
-from tests.fakes.slack_requests import app_home_opened_event, static_select, users_select
 from tests.slack.conftest import RECRUITER, Harness
 from tests.slack.test_backout import ALL, RETRO, snapshot
 
@@ -157,14 +157,3 @@ def test_unresolved_interviewers_show_in_the_recruiters_home(harness: Harness) -
     assert "Interviewers I can't fully resolve" in text
     assert "Ana &lt;ana@corp.example&gt;: no time zone" in text and "Europe/London" in text
     assert "Ben &lt;ben@corp.example&gt;: no Slack account found" in text
-
-
-def test_an_interviewer_without_slack_account_is_never_planned(harness: Harness) -> None:
-    with session_scope(harness.engine) as session:
-        fay = session.exec(select(Interviewer).where(Interviewer.slack_id == "U06FAY")).one()
-        fay.slack_id = None
-    # Gus, the other retro interviewer, is busy all week: only Fay could take the retro.
-    harness.calendar.add_busy("gus@corp.example", "2026-12-01T00:00:00Z", "2026-12-12T00:00:00Z")
-    proposal = harness.propose()
-    assert harness.buttons(proposal, "choose_option") == []
-    assert "retro" in str(proposal["blocks"]).lower()

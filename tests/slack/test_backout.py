@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.blocks.backout import REASON_ACTION, REASON_BLOCK
+from integrations.sandbox.slack_requests import app_home_opened_event, text_input
 from storage.engine import session_scope
 from storage.models import (
     Interviewer,
@@ -19,7 +20,6 @@ from storage.models import (
     RequestState,
     SessionState,
 )
-from tests.fakes.slack_requests import app_home_opened_event, text_input
 from tests.slack.conftest import RECRUITER, Harness
 from tests.slack.test_reminders_flow import dispatch_at
 

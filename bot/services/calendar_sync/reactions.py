@@ -1,0 +1,156 @@
+"""Carrying out what the classifier decided.
+
+- An interviewer declined the invitation → `release_interviewer` (issue 11's shared path with
+  `decline_slot` / `cant_make_it`: a replacement from the pool, else moving the session, else
+  the recruiter; the event is patched once the replacement confirms). Where that service is
+  absent the recruiter is told and the loop needs attention, like any change nobody can fix.
+- The event was deleted or moved, or the candidate declined → the loop needs attention and its
+  recruiter gets one DM per loop naming the loop and every change, with Reschedule / Cancel
+  buttons. Nothing is recreated or moved back.
+- Invitation answers are stored on the request (shown in status and App Home).
+
+Each reaction is written before or together with the record that stops it repeating (the
+reported fingerprint, the stored answer), so a sync that fails half way is simply run again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from bot.blocks.attention import calendar_change_notice
+from bot.ports import MessagingError
+from bot.services.calendar_sync.classify import (
+    InterviewerDeclined,
+    PersonChanged,
+    Reaction,
+    RecordAnswer,
+    SessionFacts,
+)
+from bot.services.context import Services
+from storage.engine import session_scope
+from storage.models import InterviewerRequest, InterviewSession, Loop, LoopState
+from storage.repo import audit
+from storage.states import transition
+
+log = logging.getLogger(__name__)
+ACTOR = "calendar"  # the actor `release_interviewer` knows as "declined in Google Calendar"
+
+
+@dataclass
+class Applied:
+    answers: int = 0
+    releases: int = 0
+    attention_loops: list[str] = field(default_factory=list)
+
+
+def apply(services: Services, decided: Sequence[tuple[SessionFacts, Reaction]]) -> Applied:
+    """Carry out every reaction; raises if one failed (the caller then keeps the old token)."""
+    applied = Applied()
+    changes: dict[int, list[tuple[SessionFacts, PersonChanged]]] = {}
+    for facts, reaction in decided:
+        if isinstance(reaction, PersonChanged):
+            changes.setdefault(facts.loop_id, []).append((facts, reaction))
+    for loop_changes in changes.values():
+        _needs_attention(services, loop_changes, applied)
+    retry_later: set[int] = set()
+    for facts, reaction in decided:
+        if isinstance(reaction, InterviewerDeclined) and not _release(
+            services, facts, reaction, applied
+        ):
+            retry_later.add(reaction.request_id)
+    # An answer is stored only once its reaction is done, so a deferred one is seen again.
+    answers = [
+        r for _, r in decided if isinstance(r, RecordAnswer) and r.request_id not in retry_later
+    ]
+    if answers:
+        with session_scope(services.engine) as session:
+            for answer in answers:
+                session.execute(
+                    sa.update(InterviewerRequest)
+                    .where(col(InterviewerRequest.id) == answer.request_id)
+                    .values(calendar_response=answer.response)
+                )
+        applied.answers = len(answers)
+    return applied
+
+
+def _release(
+    services: Services, facts: SessionFacts, reaction: InterviewerDeclined, applied: Applied
+) -> bool:
+    """Release the decliner like `decline_slot`; False when it must be tried at the next sync
+    (the loop's invitations are being sent right now)."""
+    seat = next(s for s in facts.seats if s.request_id == reaction.request_id)
+    try:
+        release = importlib.import_module("bot.services.release")
+    except ModuleNotFoundError:
+        what = f"{seat.name} declined the “{facts.title}” invitation in Google Calendar"
+        change = PersonChanged(facts.session_id, facts.loop_id, f"declined:{seat.email}", what)
+        _needs_attention(services, [(facts, change)], applied)
+        return True
+    # The recruiter's message already says who declined what; no separate reason to repeat.
+    result = release.release_interviewer(
+        services,
+        session_id=reaction.session_id,
+        interviewer_id=reaction.interviewer_id,
+        reason="",
+        actor=ACTOR,
+    )
+    if getattr(result, "outcome", None) == "busy":
+        return False
+    applied.releases += 1
+    return True
+
+
+def _needs_attention(
+    services: Services, changes: Sequence[tuple[SessionFacts, PersonChanged]], applied: Applied
+) -> None:
+    facts = changes[0][0]
+    whats = [change.what for _, change in changes]
+    with session_scope(services.engine) as session:
+        for item_facts, change in changes:
+            item = session.get(InterviewSession, item_facts.session_id)
+            assert item is not None
+            item.calendar_changes = [*(item.calendar_changes or []), change.fingerprint]
+        reason = "changed in Google Calendar: " + "; ".join(whats)
+        loop = session.get(Loop, facts.loop_id)
+        assert loop is not None
+        if loop.state is LoopState.NEEDS_ATTENTION:  # already waiting: add this to the reason
+            reason = f"{loop.attention_reason}; {reason}" if loop.attention_reason else reason
+            session.execute(
+                sa.update(Loop)
+                .where(col(Loop.id) == facts.loop_id, col(Loop.state) == LoopState.NEEDS_ATTENTION)
+                .values(attention_reason=reason)
+            )
+        else:
+            transition(
+                Loop,
+                facts.loop_id,
+                LoopState.NEEDS_ATTENTION,
+                session=session,
+                expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
+                values={"attention_reason": reason},
+            )
+        audit(
+            "loop.calendar_changed",
+            session=session,
+            actor=ACTOR,
+            loop_id=facts.loop_id,
+            details={"changes": [change.fingerprint for _, change in changes], "what": whats},
+        )
+        recruiter = loop.recruiter_slack_id
+    applied.attention_loops.append(facts.short_id)
+    text, blocks = calendar_change_notice(facts.short_id, whats)
+    try:
+        services.messenger.send_dm(recruiter, text, blocks)
+    except MessagingError as error:  # the state change stands; App Home and status show it
+        log.warning(
+            "could not DM the recruiter about a calendar change: %s",
+            error.code,
+            extra={"loop": facts.short_id},
+        )
