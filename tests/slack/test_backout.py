@@ -332,3 +332,31 @@ def test_cant_make_it_on_a_booked_loop_patches_the_same_event(harness: Harness) 
             )
         ).all()
     assert reminders  # the replacement gets the session reminders
+
+
+def test_a_decline_in_calendar_is_replaced_and_the_same_event_patched(harness: Harness) -> None:
+    """The sync's decline → `release_interviewer` → replacement → confirm → patch, and the
+    bot's own patch is not reported as a change at the next sync."""
+    from tests.slack.test_calendar_sync import (
+        attention_dms,
+        booked,
+        seat_email,
+        session_event,
+        sync,
+    )
+
+    booked(harness)
+    item, event = session_event(harness, "Retrospective")
+    decliner, slack_id = seat_email(harness, item)
+    other = RETRO[1] if slack_id == RETRO[0] else RETRO[0]
+    harness.calendar.set_response(event["id"], decliner, "declined")
+    sync(harness)
+    assert "declined the invitation to *Retrospective*" in harness.dms(RECRUITER)[-1]["text"]
+    (ask,) = harness.pending_request_buttons(other)
+    harness.click(ask["action_id"], ask["value"], other)
+    assert attendees(harness, event["id"]) == {email(other), "ada@cand.example"}
+    assert harness.calendar.api_requests("PATCH")[-1].query.get("sendUpdates") == "all"
+    told = len(harness.dms(RECRUITER))
+    sync(harness)
+    assert len(harness.dms(RECRUITER)) == told  # the bot's own patch is no news
+    assert attention_dms(harness) == [] and harness.loops()[0].state is LoopState.BOOKED
