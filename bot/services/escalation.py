@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot.mrkdwn import unescape
 from bot.services.vacancy_outcome import VacancyOutcome
 from storage.models import Loop, LoopState
 from storage.repo import audit
@@ -13,7 +14,10 @@ OPEN_SEAT = "Open seat: "  # prefix of `Loop.attention_reason` when nobody could
 
 
 def escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
-    """Nobody could cover a seat; a booked loop keeps its events while it needs attention."""
+    """Nobody could cover a seat; a booked loop keeps its events while it needs attention.
+
+    `why` is mrkdwn (names escaped); the loop stores it as plain text, escaped when shown.
+    """
     assert loop.id is not None
     transition(
         Loop,
@@ -21,7 +25,7 @@ def escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
         LoopState.NEEDS_ATTENTION,
         session=session,
         expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
-        values={"attention_reason": f"{OPEN_SEAT}{why}"},
+        values={"attention_reason": f"{OPEN_SEAT}{unescape(why)}"},
     )
     audit(
         "loop.needs_attention",
