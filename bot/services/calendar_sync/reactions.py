@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import col
 
-from bot.blocks.attention import calendar_change_notice
 from bot.ports import MessagingError
 from bot.services.calendar_sync.classify import (
     InterviewerDeclined,
@@ -145,7 +144,7 @@ def _needs_attention(
         )
         recruiter = loop.recruiter_slack_id
     applied.attention_loops.append(facts.short_id)
-    text, blocks = calendar_change_notice(facts.short_id, whats)
+    text, blocks = services.render.calendar_change(facts.short_id, whats)
     try:
         services.messenger.send_dm(recruiter, text, blocks)
     except MessagingError as error:  # the state change stands; App Home and status show it
