@@ -48,9 +48,13 @@ RELEASABLE = (LoopState.PENDING, LoopState.BOOKED, LoopState.NEEDS_ATTENTION)
 
 @dataclass(frozen=True)
 class ReleaseResult:
-    """What happened; `message` is for whoever asked (ephemeral or DM), nothing else is sent."""
+    """What happened. `message` is for whoever asked (ephemeral or DM); the recruiter, the person
+    taken off and any replacement have been messaged by the service already. Every outcome but
+    "released" changed nothing."""
 
-    outcome: str  # "released" or one of "missing", "closed", "not_on_session", "started", "busy"
+    # "released", or "missing", "closed", "not_on_session", "started", "busy" ("refused": the
+    # click was not that interviewer's, from `bot.services.backout`)
+    outcome: str
     message: str
     short_id: str | None = None
     asked: tuple[int, ...] = ()  # requests sent to a replacement
