@@ -4,6 +4,7 @@ from slack_bolt import App
 
 from bot.listeners.actions import (
     answer_request,
+    candidate_link,
     cant_make_it,
     choose_option,
     loop_buttons,
@@ -19,4 +20,5 @@ def register(app: App, services: Services) -> None:
     cant_make_it.register(app, services)
     loop_buttons.register(app, services)
     swap_interviewer.register(app, services)
+    candidate_link.register(app, services)
     retry_booking.register(app, services)
