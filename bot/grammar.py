@@ -32,6 +32,8 @@ HELP = f"""*/interview* — interview-loop scheduling
 • `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
 • `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
 • `/interview reschedule LOOP_ID` — drop the current times and propose new ones
+• `/interview swap LOOP_ID @old [@new]` — take @old off the sessions not started yet; ask @new \
+(from the stage's pool), or let me pick a replacement from the pool
 • `/interview templates` — loop templates and their stages
 • `/interview pools` — interviewer pools and this week's load
 • `/interview help` — this text"""
@@ -43,12 +45,14 @@ USAGES = {
     "status": "`/interview status [EMAIL|LOOP_ID]`",
     "cancel": '`/interview cancel LOOP_ID [reason="…"]`',
     "reschedule": "`/interview reschedule LOOP_ID`",
+    "swap": "`/interview swap LOOP_ID @old [@new]`",
     "templates": "`/interview templates`",
     "pools": "`/interview pools`",
     "help": "`/interview help`",
 }
 EMAIL = re.compile(r"^[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+$")
 LOOP_ID = re.compile(r"^L[0-9A-Z]{4,8}$")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 SLACK_MAILTO = re.compile(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$")
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
@@ -111,6 +115,13 @@ class Reschedule:
 
 
 @dataclass(frozen=True)
+class Swap:
+    loop_id: str
+    old: str  # Slack user ids
+    new: str | None
+
+
+@dataclass(frozen=True)
 class Templates:
     pass
 
@@ -121,7 +132,16 @@ class Pools:
 
 
 Command = (
-    Help | OpenScheduleForm | Schedule | Invite | Status | Cancel | Reschedule | Templates | Pools
+    Help
+    | OpenScheduleForm
+    | Schedule
+    | Invite
+    | Status
+    | Cancel
+    | Reschedule
+    | Swap
+    | Templates
+    | Pools
 )
 
 
@@ -180,6 +200,30 @@ def parse_loop_id(text: str, command: str) -> str:
     if not LOOP_ID.match(value):
         raise UsageError(f"`{text}` is not a loop id like L7F3K.", command)
     return value
+
+
+def parse_mention(text: str, command: str) -> str:
+    """`<@U123|name>` (how Slack sends a mention in command text) → `U123`."""
+    match = MENTION.match(text.strip())
+    if match is None:
+        raise UsageError(
+            f"`{text}` is not a mention; pick the person with @ so Slack fills in who it is.",
+            command,
+        )
+    return match.group(1)
+
+
+def _swap(tokens: list[str]) -> Swap:
+    if len(tokens) not in (2, 3):
+        raise UsageError(
+            "Give a loop id, the interviewer to take off, and optionally who to ask.", "swap"
+        )
+    loop_id = parse_loop_id(tokens[0], "swap")
+    old = parse_mention(tokens[1], "swap")
+    new = parse_mention(tokens[2], "swap") if len(tokens) == 3 else None
+    if new == old:
+        raise UsageError("@old and @new are the same person.", "swap")
+    return Swap(loop_id, old, new)
 
 
 def _schedule(tokens: list[str], command: str = "schedule") -> Schedule:
@@ -258,6 +302,8 @@ def parse_command(text: str) -> Command:
         if len(rest) != 1:
             raise UsageError("Give exactly one loop id.", "reschedule")
         return Reschedule(parse_loop_id(rest[0], "reschedule"))
+    if verb == "swap":
+        return _swap(rest)
     if verb in ("templates", "pools"):
         if rest:
             raise UsageError(f"`{verb}` takes no arguments.", verb)

@@ -95,12 +95,25 @@ class BookedView:
 
 
 @dataclass(frozen=True)
+class AttentionItem:
+    """One loop on a recruiter's attention list."""
+
+    loop_id: str
+    candidate: str
+    reason: str
+    can_retry: bool  # everyone confirmed: only creating the events failed
+
+
+@dataclass(frozen=True)
 class HomeView:
-    """What one user's App Home shows; `loops` is None for someone who is not a recruiter."""
+    """What one user's App Home shows; `loops` and `attention` are None for someone who is
+    not a recruiter; `unresolved` lists interviewers the directory could not resolve."""
 
     upcoming: tuple[RequestView, ...]
     pending: tuple[RequestView, ...]
     loops: tuple[LoopStatus, ...] | None
+    attention: tuple[AttentionItem, ...] | None = None
+    unresolved: tuple[str, ...] = ()
     notice: str | None = None  # mrkdwn answering a click on the Home tab (no response URL)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.backout import attention_blocks, cant_make_it_button, unresolved_blocks
 from bot.blocks.common import VIEW_BLOCKS_MAX, Block, context, divider, escape, header, section
 from bot.blocks.loops import status_message
 from bot.blocks.requests import request_message
@@ -17,6 +18,10 @@ def home_view(home: HomeView) -> dict[str, Any]:
     blocks: list[Block] = [header("Interviews")]
     if notice:
         blocks.append(context(f":information_source: {notice}"))
+    if home.attention is not None:
+        blocks.extend(attention_blocks(home.attention))
+        blocks.extend(unresolved_blocks(home.unresolved))
+        blocks.append(divider())
     blocks.append(section("*Waiting for your answer*"))
     if pending:
         for view in pending:
@@ -26,12 +31,14 @@ def home_view(home: HomeView) -> dict[str, Any]:
     blocks.append(divider())
     blocks.append(section("*Your upcoming interviews*"))
     if upcoming:
-        lines = [
-            f"• {day_label(v.start, v.timezone)} {clock_label(v.start, v.end, v.timezone)} "
-            f"*{escape(v.stage_title)}* with {escape(v.candidate)} · `{v.loop_id}`"
+        blocks.extend(
+            section(
+                f"• {day_label(v.start, v.timezone)} {clock_label(v.start, v.end, v.timezone)} "
+                f"*{escape(v.stage_title)}* with {escape(v.candidate)} · `{v.loop_id}`",
+                accessory=cant_make_it_button(v.request_id),
+            )
             for v in upcoming
-        ]
-        blocks.append(section("\n".join(lines)))
+        )
     else:
         blocks.append(context("No interviews booked."))
     if loops is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.blocks.backout import cant_make_it_actions
 from bot.blocks.common import Block, actions, button, context, escape, fallback, section, who
 from bot.ids import ActionId, with_suffix
 from bot.timefmt import clock_label, day_label
@@ -60,15 +61,18 @@ def request_message(view: RequestView) -> tuple[str, list[Block]]:
 
 def answered_message(view: RequestView, outcome: str) -> tuple[str, list[Block]]:
     """`outcome` is a short past-tense phrase: "You confirmed", "You declined", "Cancelled"."""
+    confirmed = outcome == "You confirmed"
     blocks: list[Block] = [
         section(f"*{escape(outcome)}* — loop `{view.loop_id}`"),
         section(_details(view)),
         context(
             "Thanks! The calendar invite follows once everyone has confirmed."
-            if outcome == "You confirmed"
+            if confirmed
             else "No action needed."
         ),
     ]
+    if confirmed:
+        blocks.append(cant_make_it_actions(view.request_id))
     text = (
         f"{escape(outcome)}: {escape(view.stage_title)} with {escape(view.candidate)} "
         f"(loop `{view.loop_id}`)"

@@ -66,6 +66,30 @@ def check_org(settings: Settings) -> Check:
     )
 
 
+def check_directory(settings: Settings) -> Check:
+    """Interviewers sync-org could not resolve: no Slack id (can't be asked) fails the check; no
+    zone (planned in the org zone) is listed but passes."""
+    from bot.services.attention import unresolved_interviewers
+    from bot.services.directory import OrgNotLoadedError
+    from storage.engine import make_engine, read_scope
+
+    try:
+        engine = make_engine(settings.database_url)
+        try:
+            with read_scope(engine) as session:
+                lines = unresolved_interviewers(session=session)
+        finally:
+            engine.dispose()
+    except OrgNotLoadedError:
+        return True, "skipped: no org file loaded into the database yet (`interview-bot sync-org`)"
+    except Exception as error:  # an unmigrated or unreachable database: reported above
+        return False, f"cannot read interviewers: {str(error).splitlines()[0]}"
+    if not lines:
+        return True, "every interviewer has a Slack account and a time zone"
+    unreachable = [line for line in lines if "can't be asked" in line]
+    return not unreachable, f"{len(lines)} unresolved: " + "; ".join(lines)
+
+
 def check_slack(settings: Settings) -> Check:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -107,6 +131,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], Check]], ...] = (
     ("config", check_config),
     ("database", check_database),
     ("org", check_org),
+    ("directory", check_directory),
     ("slack", check_slack),
     ("google", check_google),
 )

@@ -163,6 +163,7 @@ def _judge_session_reminder(facts: Facts, now: datetime) -> Delivery | Close:
         prep=interview.prep,
         meet_link=interview.meet_link,
         lead=lead,
+        request_id=facts.request.id if facts.request is not None else None,
     )
     return _to_interviewer(facts, message, f"a reminder about {interview.title}")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.blocks.backout import cant_make_it_actions
 from bot.blocks.common import clip as clip_text
 from bot.blocks.common import escape
 from bot.blocks.requests import answer_buttons
@@ -112,8 +113,10 @@ def session_reminder(
     prep: str | None = None,
     meet_link: str | None = None,
     lead: timedelta | None = None,
+    request_id: int | None = None,
 ) -> Message:
-    """An interviewer's reminder before their session, times in their own zone."""
+    """An interviewer's reminder before their session, times in their own zone; with the
+    request id it carries a "Can't make it" button."""
     short_id, candidate_name, stage_title = about.short_id, about.candidate_name, about.stage_title
     when = time_range(about.start, about.end, about.timezone)
     soon = f" starts in {duration(lead)}" if lead is not None else " is coming up"
@@ -130,7 +133,10 @@ def session_reminder(
     )
     if meet_link:
         text += f" {meet_link}"
-    return _message(text, *sections, context=f"Loop {loop_tag(short_id)}")
+    message = _message(text, *sections, context=f"Loop {loop_tag(short_id)}")
+    if request_id is not None:
+        message.blocks.insert(len(message.blocks) - 1, cant_make_it_actions(request_id))
+    return message
 
 
 def confirm_nudge(about: Interview, *, nudge_number: int, request_id: int | None = None) -> Message:

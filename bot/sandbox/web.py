@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +35,24 @@ BUSY_SHOWN = timedelta(days=7)  # how far ahead the page lists a person's other 
 def _escape_command(text: str) -> str:
     """Slack escapes these three in command text; the bot undoes it."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+TYPED_MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9._-]+)")
+
+
+def mention_people(text: str, people: Sequence[Person]) -> str:
+    """`@ana` or `@U01ANA` → `<@U01ANA|ana>`, as Slack sends a picked mention in command text
+    (manifest: `should_escape: true`); anything else stays as typed (emails included)."""
+    by_handle: dict[str, Person] = {}
+    for person in people:
+        by_handle.setdefault(person.slack_id.lower(), person)
+        by_handle.setdefault(person.name.split(" ")[0].lower(), person)
+
+    def replace(match: re.Match[str]) -> str:
+        person = by_handle.get(match.group(1).lower())
+        return f"<@{person.slack_id}|{match.group(1)}>" if person else match.group(0)
+
+    return TYPED_MENTION.sub(replace, text)
 
 
 class SandboxPage:
@@ -171,7 +191,7 @@ class SandboxPage:
         world.typed.append({"user": user, "text": f"/interview {text}".strip(), "ts": _now_ts()})
         slack.touch()
         signed = world.requests.slash_command(
-            _escape_command(text),
+            mention_people(_escape_command(text), world.people),
             user_id=user,
             user_name=self.person(user).name.split(" ")[0].lower(),
             channel_id=channel,

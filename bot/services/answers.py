@@ -20,6 +20,7 @@ from bot.services.context import Services
 from bot.services.directory import display_name
 from bot.services.intent_worker import run_intents
 from bot.services.read import LoopBundle, bundle
+from bot.services.release import rebook_session
 from bot.services.vacancy import fill_vacancy
 from storage.engine import session_scope
 from storage.models import (
@@ -138,6 +139,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         found = bundle(found.loop, session=session)
         item = next(s for s in found.sessions if s.id == ask.session_id)
         holders = found.holders(ask.session_id)
+        rebooked = False
         if len(holders) >= item.panel_size and all(
             r.state is RequestState.CONFIRMED for r in holders
         ):
@@ -149,6 +151,7 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
                 session=session,
                 expected=[SessionState.PENDING],
             )
+            rebooked = rebook_session(services, item.id, session=session)
         confirmed, needed = _progress(found)  # counts requests only: still current
         loop_id = found.loop.id
         assert loop_id is not None
@@ -164,14 +167,16 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
         stage = item.title
         fault_point("confirm.before_commit")
     show_outcome(services, request_id, "You confirmed")
+    progress = (
+        "the calendar event is being updated" if rebooked else f"{confirmed}/{needed} confirmed"
+    )
     notify(
         services,
         recruiter,
-        f"<@{user_id}> confirmed *{escape(stage)}* for loop `{short_id}` "
-        f"({confirmed}/{needed} confirmed).",
+        f"<@{user_id}> confirmed *{escape(stage)}* for loop `{short_id}` ({progress}).",
         short_id,
     )
-    if ready and services.inline_intents:
+    if (ready or rebooked) and services.inline_intents:
         run_intents(services, loop_id=loop_id)
     return AnswerResult("confirmed", f"Confirmed. Thanks! (loop `{short_id}`)")
 

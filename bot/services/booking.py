@@ -142,13 +142,25 @@ def session_wanted(loop: Loop, item: InterviewSession) -> bool:
     )
 
 
-def spec_for_session(session_id: int, *, session: Session) -> EventSpec | None:
-    """The event as the database has it now; None if the session's event should not exist."""
+def spec_for_session(
+    session_id: int, *, session: Session, patching: bool = False
+) -> EventSpec | None:
+    """The event as the database has it now; None if the session's event should not exist.
+
+    `patching`: a booked session of a loop that needs attention for another reason (an open
+    seat elsewhere, a change made in Calendar) keeps its event, so a patch still applies.
+    """
     item = session.get(InterviewSession, session_id)
     assert item is not None
     loop = session.get(Loop, item.loop_id)
     assert loop is not None
-    if not session_wanted(loop, item):
+    kept = (
+        patching
+        and loop.state is LoopState.NEEDS_ATTENTION
+        and item.state is SessionState.BOOKED
+        and item.calendar_event_id is not None
+    )
+    if not (session_wanted(loop, item) or kept):
         return None
     return event_spec(bundle(loop, session=session), item, org_view(session=session))
 

@@ -10,17 +10,22 @@ from storage.models import Loop, LoopState
 from storage.repo import audit
 from storage.states import transition
 
+OPEN_SEAT = "Open seat: "  # prefix of `Loop.attention_reason` when nobody could cover a seat
+
 
 def escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
-    """`why` is mrkdwn (names escaped); the loop stores it as plain text, escaped when shown."""
+    """Nobody could cover a seat; a booked loop keeps its events while it needs attention.
+
+    `why` is mrkdwn (names escaped); the loop stores it as plain text, escaped when shown.
+    """
     assert loop.id is not None
     transition(
         Loop,
         loop.id,
         LoopState.NEEDS_ATTENTION,
         session=session,
-        expected=[LoopState.PENDING, LoopState.BOOKING],
-        values={"attention_reason": unescape(why)},
+        expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
+        values={"attention_reason": f"{OPEN_SEAT}{unescape(why)}"},
     )
     audit(
         "loop.needs_attention",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.services.asks import request_view
+from bot.services.attention import attention_items, unresolved_for
 from bot.services.context import Services
 from bot.services.directory import interviewer_by_slack_id, is_recruiter, org_view
 from bot.services.loops import status
@@ -51,5 +52,7 @@ def home_for(services: Services, user_id: str, notice: str | None = None) -> Hom
         upcoming=tuple(upcoming[:MAX_ITEMS]),
         pending=tuple(pending[:MAX_ITEMS]),
         loops=tuple(loops) if loops is not None else None,
+        attention=tuple(attention_items(services, user_id)[:MAX_ITEMS]) if recruiter else None,
+        unresolved=tuple(unresolved_for(services)) if recruiter else (),
         notice=notice,
     )

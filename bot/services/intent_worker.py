@@ -157,7 +157,9 @@ def prepare(services: Services, intent_id: int, token: str) -> Job | None:
         spec = None
         action: IntentKind | None = intent.kind
         if intent.kind in (IntentKind.INSERT, IntentKind.PATCH):
-            spec = spec_for_session(intent.session_id, session=session)
+            spec = spec_for_session(
+                intent.session_id, session=session, patching=intent.kind is IntentKind.PATCH
+            )
             if spec is None:
                 # No longer wanted: an insert that may have landed is removed, a patch dropped.
                 action = IntentKind.DELETE if intent.kind is IntentKind.INSERT else None

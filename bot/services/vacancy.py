@@ -53,8 +53,33 @@ def _excluded(found: LoopBundle, session_id: int) -> set[int]:
     return people
 
 
-def fill_vacancy(services: Services, session_id: int, *, reason: str) -> VacancyOutcome:
-    """`reason` is mrkdwn (people as mentions or escaped names); the outcome's message too."""
+# A booked loop keeps its events while one seat is filled again (backing out, swaps, declines
+# made in Google Calendar); the event is patched once the replacement confirms.
+FILLABLE = (LoopState.PENDING, LoopState.BOOKED, LoopState.NEEDS_ATTENTION)
+
+
+def same_time_request(
+    base: dict[str, Any], loop: Loop, item: InterviewSession, *, panel: int
+) -> dict[str, Any]:
+    """A one-session planning request: this session's stage, at exactly its time."""
+    local_day = item.start.astimezone(ZoneInfo(loop.candidate_timezone)).date()
+    request = build_request(
+        **base,
+        stages=[session_stage(item, panel=panel)],
+        window=(local_day, local_day),
+        candidate=CandidateSpec(loop.candidate_timezone, (TimeRange(item.start, item.end),)),
+    )
+    request["settings"]["min_notice_minutes"] = 0
+    return request
+
+
+def fill_vacancy(
+    services: Services, session_id: int, *, reason: str, allow_move: bool = True
+) -> VacancyOutcome:
+    """Cover an open seat; `allow_move=False` keeps the session's time (it starts soon).
+
+    `reason` is mrkdwn (people as mentions or escaped names); the outcome's message too.
+    """
     with session_scope(services.engine) as session:
         item = session.get(InterviewSession, session_id)
         assert item is not None
@@ -62,7 +87,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         assert loop is not None
         found = bundle(loop, session=session)
         short_id, recruiter = loop.short_id, loop.recruiter_slack_id
-        if loop.state is not LoopState.PENDING:
+        if loop.state not in FILLABLE:
             return VacancyOutcome(
                 f"Loop `{short_id}`: {reason}; the loop is {loop.state.value}, nothing to fill.",
                 recruiter,
@@ -109,12 +134,11 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         loop = lock_row(Loop, found.loop.id or 0, session=session)  # before any request row
         item = session.get(InterviewSession, session_id)
         assert loop is not None and item is not None and loop.id is not None
-        if loop.state is not LoopState.PENDING:
+        if loop.state not in FILLABLE:
             return VacancyOutcome(f"Loop `{short_id}` is {loop.state.value}.", recruiter)
         held = held_intervals(
             [p.id for p in members if p.id], session=session, exclude_loop_id=loop.id
         )
-        local_day = item.start.astimezone(tz).date()
         base: dict[str, Any] = {
             "org": org,
             "template": template,
@@ -123,15 +147,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
             "held": held,
             "now": now,
         }
-        stage = session_stage(item, panel=missing)
-        same_time = build_request(
-            **base,
-            stages=[stage],
-            window=(local_day, local_day),
-            candidate=CandidateSpec(loop.candidate_timezone, (TimeRange(item.start, item.end),)),
-        )
-        same_time["settings"]["min_notice_minutes"] = 0
-        answer = run_planner(same_time)
+        answer = run_planner(same_time_request(base, loop, item, panel=missing))
         if answer["options"]:
             chosen = [int(i) for i in answer["options"][0]["sessions"][0]["interviewers"]]
             ids = open_requests(
@@ -156,7 +172,9 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
                 recruiter,
                 ids,
             )
-        moved = move_session(services, base, loop, item, found, session=session)
+        moved = (
+            move_session(services, base, loop, item, found, session=session) if allow_move else None
+        )
         if moved is not None:
             return moved
         detail = answer["diagnostics"]["reason"] or "no one else in the pool is free"

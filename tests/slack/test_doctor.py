@@ -66,6 +66,7 @@ def test_all_checks_pass(tmp_path: Path) -> None:
         "ok   config",
         "ok   database",
         "ok   org",
+        "ok   directory",
         "ok   slack",
         "ok   google",
     ]
@@ -140,3 +141,36 @@ def test_sync_org_resolves_slack_ids_by_email(tmp_path: Path) -> None:
             "select slack_id, timezone from interviewer where email='ana@corp.example'"
         ).fetchone()
     assert row == ("U01ANA", "Europe/Dublin")
+
+
+def test_doctor_lists_unresolved_interviewers(tmp_path: Path) -> None:
+    data = org_data()
+    data["interviewers"][0].pop("slack_id")  # Ana: found by email, but no zone anywhere
+    data["interviewers"][0].pop("timezone")
+    data["interviewers"][1].pop("slack_id")  # Ben: no Slack user with that email
+    with FakeSlack() as slack, FakeCalendar.start() as calendar:
+        slack.add_user("U01ANA", email="ana@corp.example", tz=None)
+        env = setup(tmp_path, slack, calendar)
+        Path(env["ORG_CONFIG"]).write_text(yaml.safe_dump(data))
+        synced = subprocess.run(
+            [sys.executable, "-m", "bot", "sync-org"],
+            cwd=tmp_path,
+            env=dict(os.environ, **env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert synced.returncode == 0, synced.stderr
+        result = doctor(env, tmp_path)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.splitlines() if " directory:" in line)
+    assert line.startswith("FAIL directory: 2 unresolved")
+    assert (
+        "Ben <ben@corp.example>: no Slack account found for this email, so they can't be asked"
+        in line
+    )
+    assert (
+        "Ana <ana@corp.example>: no time zone in Slack or the org file, so planned in Europe/London"
+        in line
+    )

@@ -9,8 +9,10 @@ from slack_bolt import Ack, App, Respond
 
 from bot.ids import ActionId, action_pattern
 from bot.listeners.delivery import submit_once
+from bot.listeners.events.app_home import publish_home
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
+from bot.services.asks import notify
 from bot.services.booking import retry_booking
 from bot.services.context import Services
 
@@ -22,16 +24,32 @@ def register(app: App, services: Services) -> None:
     def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         user = str(body.get("user", {}).get("id", ""))
+        from_home = body.get("container", {}).get("type") == "view"
         submit_once(
-            services, body, run_retry, services, str(action.get("value", "")), user, respond
+            services,
+            body,
+            run_retry,
+            services,
+            str(action.get("value", "")),
+            user,
+            respond,
+            from_home,
         )
 
 
-def run_retry(services: Services, short_id: str, user: str, respond: Respond) -> None:
+def run_retry(
+    services: Services, short_id: str, user: str, respond: Respond, from_home: bool = False
+) -> None:
+    """From App Home (the attention list) there is no ephemeral reply: DM, then refresh Home."""
     with log_context(loop=short_id, user=user):
         try:
             message = retry_booking(services, short_id=short_id, user_id=user)
         except Exception:
-            report_failure(respond, f"retrying the booking of loop `{short_id}`")
+            if not from_home:
+                report_failure(respond, f"retrying the booking of loop `{short_id}`")
             raise
-        respond(response_type="ephemeral", replace_original=False, text=message)
+        if from_home:
+            notify(services, user, message, short_id)
+            publish_home(services, user)
+        else:
+            respond(response_type="ephemeral", replace_original=False, text=message)

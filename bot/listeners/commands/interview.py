@@ -22,6 +22,7 @@ from bot.grammar import (
     Reschedule,
     Schedule,
     Status,
+    Swap,
     Templates,
     UsageError,
     parse_command,
@@ -35,6 +36,7 @@ from bot.services.context import Services
 from bot.services.directory import active_templates, is_recruiter, org_view
 from bot.services.errors import UserFacingError
 from bot.services.proposals import ScheduleInput, propose
+from bot.services.swap import swap
 from storage.engine import read_scope
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ def handle(
             Invite: "invite candidates to",
             Cancel: "cancel",
             Reschedule: "reschedule",
+            Swap: "swap",
         }[type(command)]
         ack(response_type="ephemeral", text=RECRUITERS_ONLY.format(what=f"{verb} interviews"))
         return
@@ -133,6 +136,10 @@ def handle(
     if isinstance(command, Cancel):
         ack(response_type="ephemeral", text=f"Cancelling loop `{command.loop_id}`…")
         submit_once(services, body, run_cancel, services, command, user, respond)
+        return
+    if isinstance(command, Swap):
+        ack(response_type="ephemeral", text=f"Checking the swap on loop `{command.loop_id}`…")
+        submit_once(services, body, run_swap, services, command, user, respond)
         return
     ack(
         response_type="ephemeral",
@@ -220,3 +227,17 @@ def run_reschedule(services: Services, command: Reschedule, user: str, respond: 
             raise
         text, blocks = proposals_message(view)
         services.messenger.send_dm(user, text, blocks)
+
+
+def run_swap(services: Services, command: Swap, user: str, respond: Respond) -> None:
+    with log_context(loop=command.loop_id, user=user):
+        try:
+            message = swap(
+                services, short_id=command.loop_id, user_id=user, old=command.old, new=command.new
+            )
+        except UserFacingError as error:
+            message = str(error)
+        except Exception:
+            report_failure(respond, f"swapping on loop `{command.loop_id}`")
+            raise
+        respond(response_type="ephemeral", replace_original=False, text=message)
