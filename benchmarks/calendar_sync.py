@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.blocks.kit import BlockKit  # noqa: E402
 from bot.ports import EventSpec  # noqa: E402
 from bot.services.calendar_sync.job import CalendarSync, SyncReport  # noqa: E402
 from bot.services.context import Services  # noqa: E402
@@ -184,6 +185,7 @@ def main() -> int:
             engine=engine,
             messenger=SlackMessenger(make_web_client(slack.bot_token, slack.url)),
             calendar=calendar,
+            render=BlockKit(),
             clock=lambda: NOW,
         )
         sync = CalendarSync(services, worker_id="bench")

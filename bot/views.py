@@ -7,6 +7,7 @@ message rendered without importing the builders: the Slack side passes `bot.bloc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -119,3 +120,5 @@ class Renderer(Protocol):
     ) -> str: ...
 
     def booking_failed(self, loop_id: str, why: str) -> Rendered: ...
+
+    def calendar_changed(self, loop_id: str, changes: Sequence[str]) -> Rendered: ...

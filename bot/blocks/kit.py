@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.blocks.attention import calendar_change_notice
 from bot.blocks.booking import booking_failed_notice
 from bot.blocks.common import fallback, section
 from bot.blocks.loops import booked_summary, cancelled_notice
@@ -31,3 +34,6 @@ class BlockKit:
 
     def booking_failed(self, loop_id: str, why: str) -> Rendered:
         return booking_failed_notice(loop_id, why)
+
+    def calendar_changed(self, loop_id: str, changes: Sequence[str]) -> Rendered:
+        return calendar_change_notice(loop_id, changes)
