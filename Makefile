@@ -24,8 +24,9 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The bot when Slack credentials are configured (environment or .env), else the local sandbox.
 run: $(STAMP)
-	$(VENV)/bin/interview-bot run $(ARGS)
+	@INTERVIEW_BOT=$(VENV)/bin/interview-bot scripts/run $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
@@ -33,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/freebusy.py
 	$(PY) benchmarks/reminders.py
 	-$(PY) benchmarks/slack_ack.py  # exits 1 when a target is missed; the report still prints
+	-$(PY) benchmarks/sandbox.py  # make run to page, click to DM (needs Chromium)
 
 clean:
 	rm -rf $(VENV)

@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from integrations.sandbox.google_calendar import FakeCalendar  # noqa: E402
 from integrations.sandbox.slack_api import Call, FakeSlack  # noqa: E402
-from tests.fakes.slack_requests import RequestFactory, post  # noqa: E402
+from integrations.sandbox.slack_requests import RequestFactory, post  # noqa: E402
 from tests.slack.conftest import ORGANIZER, RECRUITER, org_data  # noqa: E402
 
 ACK_TARGET_MS = 300.0

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.mrkdwn import escape, unescape
+
 SCHEDULE_USAGE = (
     '/interview schedule EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
     "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
@@ -45,9 +47,11 @@ QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "
 
 
 class UsageError(ValueError):
+    """`str(error)` is mrkdwn (what was typed is escaped); `problem` is the raw sentence."""
+
     def __init__(self, problem: str, command: str | None = None) -> None:
         usage = USAGES.get(command or "", "`/interview help` lists the commands")
-        super().__init__(f"{problem}\nUsage: {usage}")
+        super().__init__(f"{escape(problem)}\nUsage: {usage}")
         self.problem = problem
 
 
@@ -190,6 +194,8 @@ def _schedule(tokens: list[str]) -> Command:
 
 
 def parse_command(text: str) -> Command:
+    """`text` as Slack sends it (`&`, `<`, `>` escaped); values come back unescaped."""
+    text = unescape(text)
     tokens = _tokens(text.strip(), None)
     if not tokens:
         return Help()

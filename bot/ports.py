@@ -185,8 +185,22 @@ class MessagingPort(Protocol):
     """What the domain needs from Slack. Blocks are plain Block Kit dicts."""
 
     def send_dm(
-        self, user_id: str, text: str, blocks: Sequence[Mapping[str, object]] | None = None
-    ) -> MessageRef: ...
+        self,
+        user_id: str,
+        text: str,
+        blocks: Sequence[Mapping[str, object]] | None = None,
+        *,
+        key: str | None = None,
+        check_first: bool = False,
+        attempts: int | None = None,
+    ) -> MessageRef:
+        """Post at most once per `key` (an intent: a reminder, a request), never blindly twice.
+
+        `check_first`: an earlier attempt for this key may have been delivered; look first.
+        `attempts`: posts to try now (None: the messenger's default); a caller with durable
+        retries of its own (the reminder outbox) passes 1.
+        """
+        ...
 
     def update_message(
         self,

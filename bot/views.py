@@ -38,6 +38,7 @@ class OptionView:
     sessions: tuple[SessionView, ...]
     why: str
     score: float
+    fingerprint: str = ""  # ties a "Book this" button to exactly this option (see read.py)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class RequestView:
     end: datetime
     timezone: str
     prep: str | None
-    co_interviewers: tuple[str, ...] = ()
+    co_interviewers: tuple[str, ...] = ()  # Slack ids, or names of people without one
     replacing: bool = False
     notes: str | None = None  # the recruiter's notes: for interviewers, never in the event
 
@@ -98,6 +99,7 @@ class HomeView:
     upcoming: tuple[RequestView, ...]
     pending: tuple[RequestView, ...]
     loops: tuple[LoopStatus, ...] | None
+    notice: str | None = None  # mrkdwn answering a click on the Home tab (no response URL)
 
 
 Rendered = tuple[str, list[dict[str, Any]]]

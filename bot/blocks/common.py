@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# The one escaping function and its helpers live in bot.mrkdwn (services use them too).
+from bot.mrkdwn import SLACK_USER_ID as SLACK_USER_ID
+from bot.mrkdwn import escape as escape
+from bot.mrkdwn import unescape as unescape
+from bot.mrkdwn import who as who
+
 Block = dict[str, Any]
 
 SECTION_TEXT_MAX = 3000
@@ -33,11 +39,6 @@ def clip(text: str, limit: int) -> str:
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     return cut + "…"
-
-
-def escape(text: str) -> str:
-    """User-supplied text in mrkdwn: `&`, `<`, `>` must be escaped or Slack parses them."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, str]:

@@ -12,8 +12,11 @@ from bot.views import HomeView
 
 
 def home_view(home: HomeView) -> dict[str, Any]:
-    upcoming, pending, loops = home.upcoming, home.pending, home.loops
+    """`home.notice` is mrkdwn built by the bot (person-supplied parts already escaped)."""
+    upcoming, pending, loops, notice = home.upcoming, home.pending, home.loops, home.notice
     blocks: list[Block] = [header("Interviews")]
+    if notice:
+        blocks.append(context(f":information_source: {notice}"))
     blocks.append(section("*Waiting for your answer*"))
     if pending:
         for view in pending:

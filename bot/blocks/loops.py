@@ -13,6 +13,7 @@ from bot.blocks.common import (
     fit_message,
     header,
     section,
+    who,
 )
 from bot.timefmt import clock_label, day_label
 from bot.views import BookedView, LoopStatus, PersonTime, SessionView
@@ -21,16 +22,16 @@ CALENDAR_ANSWERS = {"accepted": "accepted", "tentative": "tentative", "declined"
 
 
 def _person(person: PersonTime) -> str:
-    label = f"<@{person.slack_id}>" if person.slack_id else escape(person.name)
+    label = who(person.slack_id, person.name)
     answer = CALENDAR_ANSWERS.get(person.calendar_answer or "")
     return f"{label} (invite {answer})" if answer else label
 
 
 def _session_line(view: SessionView, zone: str) -> str:
-    who = ", ".join(_person(p) for p in view.interviewers) or "_nobody yet_"
+    people = ", ".join(_person(p) for p in view.interviewers) or "_nobody yet_"
     line = (
         f"• {day_label(view.start, zone)} {clock_label(view.start, view.end, zone)} "
-        f"*{escape(view.title)}* — {who} · _{view.state}_"
+        f"*{escape(view.title)}* — {people} · _{view.state}_"
     )
     if view.meet_link:
         line += f" · <{view.meet_link}|Meet>"
@@ -49,12 +50,13 @@ def booked_summary(view: BookedView) -> tuple[str, list[Block]]:
         ),
         context(f"Times in the candidate's zone ({zone})."),
     ]
-    return fallback(f"Loop `{loop_id}` booked for {candidate}"), blocks
+    return fallback(f"Loop `{loop_id}` booked for {escape(candidate)}"), blocks
 
 
 def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[Block]]:
     if not loops:
-        return fallback(f"{title}: nothing found"), [section(f"*{escape(title)}*: nothing found.")]
+        found = f"*{escape(title)}*: nothing found."
+        return fallback(f"{escape(title)}: nothing found"), [section(found)]
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     for loop in loops:
         lines = "\n".join(_session_line(s, loop.zone) for s in loop.sessions) or "_no sessions yet_"
@@ -69,7 +71,7 @@ def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[B
         )
     blocks = fit_message(blocks, "More loops were left out; ask for one loop id to see it.")
     text = "; ".join(f"`{loop.loop_id}` {loop.state}" for loop in loops)
-    return fallback(f"{title}: {text}"), blocks
+    return fallback(f"{escape(title)}: {text}"), blocks
 
 
 def cancelled_notice(
@@ -90,10 +92,12 @@ def templates_message(
     blocks = [section("*Loop templates*")]
     for key, title, stages in templates:
         blocks.append(
-            section(f"`{key}` — {escape(title)}\n" + "\n".join(f"• {escape(s)}" for s in stages))
+            section(
+                f"`{escape(key)}` — {escape(title)}\n" + "\n".join(f"• {escape(s)}" for s in stages)
+            )
         )
     blocks = fit_message(blocks, "More templates were left out.")
-    return fallback("Templates: " + ", ".join(key for key, _, _ in templates)), blocks
+    return fallback("Templates: " + ", ".join(escape(key) for key, _, _ in templates)), blocks
 
 
 def pools_message(pools: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[Block]]:
@@ -103,4 +107,4 @@ def pools_message(pools: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list
     for name, lines in pools:
         blocks.append(section(f"*{escape(name)}*\n" + "\n".join(lines)))
     blocks = fit_message(blocks, "More pools were left out.")
-    return fallback("Pools: " + ", ".join(name for name, _ in pools)), blocks
+    return fallback("Pools: " + ", ".join(escape(name) for name, _ in pools)), blocks

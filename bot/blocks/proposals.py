@@ -12,6 +12,7 @@ from bot.blocks.common import (
     fit_message,
     header,
     section,
+    who,
 )
 from bot.ids import ActionId, with_suffix
 from bot.timefmt import clock_label, day_label
@@ -21,7 +22,7 @@ from bot.views import OptionView, ProposalView, SessionView
 def _who(session: SessionView) -> str:
     parts = []
     for person in session.interviewers:
-        mention = f"<@{person.slack_id}>" if person.slack_id else escape(person.name)
+        mention = who(person.slack_id, person.name)
         own = clock_label(session.start, session.end, person.timezone)
         parts.append(f"{mention} ({own})")
     return ", ".join(parts)
@@ -67,7 +68,7 @@ def proposals_message(view: ProposalView) -> tuple[str, list[Block]]:
                 "template (`/interview templates`)."
             )
         )
-        return fallback(f"{title}: no loop fits — {reason}"), blocks
+        return fallback(f"{title}: no loop fits — {escape(reason)}"), blocks
     for option in view.options:
         label = "Recommended" if option.index == 0 else f"Option {option.index + 1}"
         blocks.append(divider())
@@ -78,7 +79,7 @@ def proposals_message(view: ProposalView) -> tuple[str, list[Block]]:
                 accessory=button(
                     "Book this",
                     with_suffix(ActionId.CHOOSE_OPTION, option.index),
-                    f"{view.loop_id}:{option.index}",
+                    f"{view.loop_id}:{option.index}:{option.fingerprint}",
                     style="primary" if option.index == 0 else None,
                 ),
             )
@@ -86,7 +87,7 @@ def proposals_message(view: ProposalView) -> tuple[str, list[Block]]:
     first = view.options[0]
     summary = "; ".join(
         f"{day_label(s.start, view.candidate_timezone)} "
-        f"{clock_label(s.start, s.end, view.candidate_timezone)} {s.title}"
+        f"{clock_label(s.start, s.end, view.candidate_timezone)} {escape(s.title)}"
         for s in first.sessions
     )
     blocks = fit_message(blocks, "More options were left out to fit Slack's limits.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import Block, actions, button, context, escape, fallback, section
+from bot.blocks.common import Block, actions, button, context, escape, fallback, section, who
 from bot.ids import ActionId, with_suffix
 from bot.timefmt import clock_label, day_label
 from bot.views import RequestView
@@ -23,7 +23,7 @@ def _details(view: RequestView) -> str:
         f"*When:* {_when(view)}",
     ]
     if view.co_interviewers:
-        lines.append("*With:* " + ", ".join(f"<@{u}>" for u in view.co_interviewers))
+        lines.append("*With:* " + ", ".join(who(u, u) for u in view.co_interviewers))
     if view.prep:
         lines.append(f"*Prep:* {escape(view.prep)}")
     if view.notes:
@@ -51,7 +51,10 @@ def request_message(view: RequestView) -> tuple[str, list[Block]]:
         section(_details(view)),
         answer_buttons(view.request_id, block_id=f"request:{view.request_id}"),
     ]
-    text = f"{intro}: {view.stage_title} with {view.candidate}, {_when(view)}. Confirm or decline."
+    text = (
+        f"{intro}: {escape(view.stage_title)} with {escape(view.candidate)}, {_when(view)}. "
+        "Confirm or decline."
+    )
     return fallback(text), blocks
 
 
@@ -66,5 +69,8 @@ def answered_message(view: RequestView, outcome: str) -> tuple[str, list[Block]]
             else "No action needed."
         ),
     ]
-    text = f"{outcome}: {view.stage_title} with {view.candidate} (loop `{view.loop_id}`)"
+    text = (
+        f"{escape(outcome)}: {escape(view.stage_title)} with {escape(view.candidate)} "
+        f"(loop `{view.loop_id}`)"
+    )
     return fallback(text), blocks

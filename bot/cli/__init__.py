@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from bot.cli import calendar, db, doctor, org, plan, run
+from bot.cli import calendar, db, doctor, org, plan, run, sandbox
 from bot.cli.errors import BadInputError, RuntimeFailureError
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, db, org, plan, calendar, doctor):
+for module in (run, db, org, plan, calendar, doctor, sandbox):
     module.register(app)
 
 

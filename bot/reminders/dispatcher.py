@@ -27,8 +27,10 @@ One dispatch tick repeats, batch by batch (50 rows), until nothing is due:
    (and retried) like any other reminder.
 
 A process that dies after claiming leaves rows `claimed`; once their lease has passed another
-dispatcher (or the same one after a restart) claims them again. The only window for a duplicate
-is a process dying after Slack accepted a message and before step 4 committed.
+dispatcher (or the same one after a restart) claims them again. Each DM carries the reminder's
+dedupe key in its `metadata`; a send whose answer was lost, and every later attempt of a row
+(`attempts > 1`: an earlier one may have posted before dying), first looks for that key in the
+DM's history, so a message Slack accepted is not posted again.
 
 Code: this module runs the tick (`ReminderDispatcher`) and holds its public types; the SQL of
 steps 1 and 4 is in `claims.py`, the step-2 data loading in `facts.py` and the step-2 rules in
@@ -347,7 +349,15 @@ class ReminderDispatcher:
             result.failed += 1
             return
         try:
-            self.messenger.send_dm(delivery.target, delivery.message.text, delivery.message.blocks)
+            self.messenger.send_dm(
+                delivery.target,
+                delivery.message.text,
+                delivery.message.blocks,
+                key=f"reminder:{delivery.dedupe_key or delivery.reminder_id}",
+                # an earlier claim of this row may have posted it before dying or losing the answer
+                check_first=delivery.attempts > 1,
+                attempts=1,  # later attempts come from this outbox, with backoff
+            )
         except MessagingError as error:
             if error.permanent:
                 finish_failed(connection, delivery, token, error.code, now=self.now())

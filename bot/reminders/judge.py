@@ -52,6 +52,7 @@ class Delivery:
     # Escalation step: ask the handler for a replacement first; `message` is the fallback.
     replace_request_id: int | None = None
     lease_until: datetime = FAR_FUTURE
+    dedupe_key: str = ""  # the reminder's; tags the DM so a lost answer is not sent twice
 
 
 def judge(
@@ -109,6 +110,7 @@ def _delivery(facts: Facts, target: str, message: render.Message, **extra: Any) 
         loop_id=row.loop_id,
         short_id=facts.loop.short_id if facts.loop else None,
         request_id=row.request_id,
+        dedupe_key=row.dedupe_key,
         **extra,
     )
 

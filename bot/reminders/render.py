@@ -16,6 +16,7 @@ from typing import Any
 from bot.blocks.common import clip as clip_text
 from bot.blocks.common import escape
 from bot.blocks.requests import answer_buttons
+from bot.mrkdwn import SLACK_USER_ID, who
 from bot.timefmt import duration, time_range
 
 SECTION_LIMIT = 3000  # Block Kit: section text
@@ -73,11 +74,9 @@ def loop_tag(short_id: str) -> str:
 
 def mention(slack_id: str | None, name: str | None = None) -> str:
     """`Ana Lima (<@U01ANA>)`, `<@U01ANA>` or the escaped name when there is no Slack id."""
-    if slack_id and name:
+    if slack_id and name and SLACK_USER_ID.match(slack_id):
         return f"{escape(name)} (<@{slack_id}>)"
-    if slack_id:
-        return f"<@{slack_id}>"
-    return escape(name or "someone")
+    return who(slack_id, name)
 
 
 def _link(url: str, label: str) -> str:
@@ -126,7 +125,8 @@ def session_reminder(
     if prep and prep.strip():
         sections.append(f"*Prep notes*\n{escape(_plain_clip(prep, PREP_LIMIT))}")
     text = (
-        f"Reminder: {stage_title} with {candidate_name}{soon} — {when} (loop {loop_tag(short_id)})"
+        f"Reminder: {escape(stage_title)} with {escape(candidate_name)}{soon} — {when} "
+        f"(loop {loop_tag(short_id)})"
     )
     if meet_link:
         text += f" {meet_link}"
@@ -142,7 +142,8 @@ def confirm_nudge(about: Interview, *, nudge_number: int, request_id: int | None
     headline = f":wave: I'm {again}waiting for your answer: can you take {what} on {when}?"
     ask = "Please answer so the loop can be booked."
     text = (
-        f"Please answer: can you take {stage_title} with {candidate_name} on {when}? "
+        f"Please answer: can you take {escape(stage_title)} with {escape(candidate_name)} "
+        f"on {when}? "
         f"(loop {loop_tag(short_id)})"
     )
     message = _message(text, headline, ask, context=f"Loop {loop_tag(short_id)}")
@@ -174,8 +175,9 @@ def unanswered_escalation(
         advice = "The session is less than 24 hours away, so I did not swap anyone automatically."
     advice += f" Please follow up, or run `/interview reschedule {short_id}`."
     text = (
-        f"{interviewer_name or interviewer_slack_id or 'An interviewer'} has not answered the "
-        f"request for {stage_title} with {candidate_name} on {when} (loop {loop_tag(short_id)})"
+        f"{escape(interviewer_name or interviewer_slack_id or 'An interviewer')} has not "
+        f"answered the request for {escape(stage_title)} with {escape(candidate_name)} on {when} "
+        f"(loop {loop_tag(short_id)})"
     )
     return _message(text, headline, advice, context=f"Loop {loop_tag(short_id)}")
 
@@ -188,7 +190,10 @@ def feedback_due(about: Interview) -> Message:
         f":memo: Thanks for interviewing! Your feedback on {_what(candidate_name, stage_title)}"
         f" ({when}) is due — please write it up while it is fresh."
     )
-    text = f"Feedback due: {stage_title} with {candidate_name} (loop {loop_tag(short_id)})"
+    text = (
+        f"Feedback due: {escape(stage_title)} with {escape(candidate_name)} "
+        f"(loop {loop_tag(short_id)})"
+    )
     return _message(text, headline, context=f"Loop {loop_tag(short_id)}")
 
 
@@ -211,7 +216,7 @@ def loop_finished(
         people = ", ".join(escape(person) for person in line.interviewers) or "—"
         when = time_range(line.start, line.end, timezone)
         lines.append(f"• *{escape(line.stage_title)}* — {when} — {people}")
-    text = f"Loop {loop_tag(short_id)} with {candidate_name} is complete"
+    text = f"Loop {loop_tag(short_id)} with {escape(candidate_name)} is complete"
     return _message(text, headline, "\n".join(lines), context=f"Loop {loop_tag(short_id)}")
 
 
@@ -231,6 +236,6 @@ def unreachable(
         f"The message was: {escape(what)}. Please contact them another way."
     )
     plain_who = who_name or who_slack_id or "an interviewer"
-    text = f"Could not reach {plain_who} by DM{about} ({error})"
+    text = f"Could not reach {escape(plain_who)} by DM{about} ({escape(error)})"
     context = f"Loop {loop_tag(short_id)}" if short_id else None
     return _message(text, headline, context=context)

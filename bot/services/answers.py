@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from bot.mrkdwn import escape, who
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.booking import start_booking
@@ -21,9 +22,11 @@ from bot.services.read import LoopBundle, bundle
 from bot.services.vacancy import fill_vacancy
 from storage.engine import session_scope
 from storage.models import (
+    Interviewer,
     InterviewerRequest,
     InterviewSession,
     Loop,
+    LoopState,
     RequestState,
     SessionState,
 )
@@ -35,41 +38,63 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AnswerResult:
-    outcome: str  # "confirmed", "declined", "already", "refused", "missing"
+    outcome: str  # "confirmed", "declined", "already", "refused", "missing", "stale"
     message: str
 
 
-def _load(request_id: int, *, session: Session) -> tuple[InterviewerRequest, LoopBundle] | None:
-    ask = session.get(InterviewerRequest, request_id)
-    if ask is None:
+def _stale(ask: InterviewerRequest, item: InterviewSession, loop: Loop) -> AnswerResult | None:
+    """Why a click on this request's buttons no longer applies, or None when it still does."""
+    short_id = loop.short_id
+    if ask.state is RequestState.PENDING:
+        if loop.state in (LoopState.CANCELLED, LoopState.COMPLETED):
+            state = loop.state.value
+            return AnswerResult(
+                "stale", f"Loop `{short_id}` is {state}; nothing to answer. Nothing changed."
+            )
         return None
-    item = session.get(InterviewSession, ask.session_id)
-    assert item is not None
-    loop = session.get(Loop, item.loop_id)
-    assert loop is not None
-    return ask, bundle(loop, session=session)
+    if ask.state is not RequestState.CANCELLED:
+        return AnswerResult(
+            "already",
+            f"You already answered this one ({ask.state.value}) for loop `{short_id}`; "
+            "nothing changed.",
+        )
+    if loop.state is LoopState.CANCELLED:
+        why = f"loop `{short_id}` was cancelled"
+    elif item.state is SessionState.CANCELLED:
+        why = f"this session of loop `{short_id}` was moved or the loop was rescheduled"
+    else:
+        why = f"the request was withdrawn (loop `{short_id}` no longer needs you for it)"
+    return AnswerResult(
+        "stale",
+        f"This request no longer applies: {why}. Nothing changed; any new request "
+        "comes in its own message.",
+    )
 
 
 def _check_answerer(
     request_id: int, user_id: str, *, session: Session
 ) -> tuple[InterviewerRequest, LoopBundle] | AnswerResult:
-    loaded = _load(request_id, session=session)
-    if loaded is None:
-        return AnswerResult("missing", "That interview request no longer exists.")
-    ask, found = loaded
-    person = found.people[ask.interviewer_id]
+    """The request if `user_id` may answer it now; otherwise a clear answer and no change.
+
+    Loaded row by row (not through the loop's bundle, which leaves out a rescheduled loop's old
+    sessions), so a click on an old button is answered instead of failing.
+    """
+    ask = session.get(InterviewerRequest, request_id)
+    item = session.get(InterviewSession, ask.session_id) if ask is not None else None
+    loop = session.get(Loop, item.loop_id) if item is not None else None
+    person = session.get(Interviewer, ask.interviewer_id) if ask is not None else None
+    if ask is None or item is None or loop is None or person is None:
+        return AnswerResult("missing", "That interview request no longer exists; nothing changed.")
     if person.slack_id != user_id:
         return AnswerResult(
             "refused",
-            f"This request is for <@{person.slack_id}>; only they can answer it. Nothing changed.",
+            f"This request is for {who(person.slack_id, display_name(person))}; only they can "
+            "answer it. Nothing changed.",
         )
-    if ask.state is not RequestState.PENDING:
-        return AnswerResult(
-            "already",
-            f"You already answered this one ({ask.state.value}) for loop "
-            f"`{found.loop.short_id}`; nothing changed.",
-        )
-    return ask, found
+    stale = _stale(ask, item, loop)
+    if stale is not None:
+        return stale
+    return ask, bundle(loop, session=session)
 
 
 def _record(
@@ -140,7 +165,8 @@ def confirm(services: Services, *, request_id: int, user_id: str) -> AnswerResul
     notify(
         services,
         recruiter,
-        f"<@{user_id}> confirmed *{stage}* for loop `{short_id}` ({confirmed}/{needed} confirmed).",
+        f"<@{user_id}> confirmed *{escape(stage)}* for loop `{short_id}` "
+        f"({confirmed}/{needed} confirmed).",
         short_id,
     )
     if ready:
@@ -180,7 +206,8 @@ def decline(services: Services, *, request_id: int, user_id: str) -> AnswerResul
             details={"request": request_id},
         )
         session_id, short_id = ask.session_id, found.loop.short_id
-        name = display_name(found.people[ask.interviewer_id])
+        person = found.people[ask.interviewer_id]
+        name = who(person.slack_id, display_name(person))
     show_outcome(services, request_id, "You declined")
     outcome = fill_vacancy(services, session_id, reason=f"{name} declined")
     for cancelled in outcome.cancelled_request_ids:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.mrkdwn import escape
 from bot.ports import MessageRef, MessagingError
 from bot.reminders.outbox import plan_confirm_nudges
 from bot.services.context import Services
@@ -65,7 +66,7 @@ def open_requests(
 
 
 def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
-    """DM each request's interviewer; return the names of those who could not be reached."""
+    """DM each request's interviewer; return who could not be reached, as escaped mrkdwn."""
     unreachable: list[str] = []
     for request_id in request_ids:
         with session_scope(services.engine) as session:
@@ -79,11 +80,13 @@ def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
             person = found.people[ask.interviewer_id]
             view = request_view(found, ask, org_view(session=session).timezone)
         if person.slack_id is None:
-            unreachable.append(f"{display_name(person)} (no Slack account found)")
+            unreachable.append(f"{escape(display_name(person))} (no Slack account found)")
             continue
         text, blocks = services.render.request(view)
         try:
-            ref = services.messenger.send_dm(person.slack_id, text, blocks)
+            ref = services.messenger.send_dm(
+                person.slack_id, text, blocks, key=f"request:{request_id}"
+            )
         except MessagingError as error:
             log.warning(
                 "could not DM request %s: %s",
@@ -91,7 +94,7 @@ def send_requests(services: Services, request_ids: Iterable[int]) -> list[str]:
                 error.code,
                 extra={"loop": view.loop_id, "user": person.slack_id},
             )
-            unreachable.append(f"{display_name(person)} ({error.code})")
+            unreachable.append(f"{escape(display_name(person))} ({escape(error.code)})")
             continue
         with session_scope(services.engine) as session:
             ask = session.get(InterviewerRequest, request_id)

@@ -277,7 +277,7 @@ def send_summary(services: Services, loop_id: int) -> None:
         )
         recruiter, short_id = loop.recruiter_slack_id, loop.short_id
     try:
-        services.messenger.send_dm(recruiter, text, blocks)
+        services.messenger.send_dm(recruiter, text, blocks, key=f"booked:{short_id}")
     except MessagingError as error:  # the booking stands even if the summary is not delivered
         log.warning("could not send booking summary: %s", error, extra={"loop": short_id})
     log.info("loop booked", extra={"loop": short_id})
@@ -292,7 +292,7 @@ def send_failure_notice(services: Services, loop_id: int, why: str) -> None:
     log.error("booking failed: %s", why, extra={"loop": short_id})
     text, blocks = services.render.booking_failed(short_id, why)
     try:
-        services.messenger.send_dm(recruiter, text, blocks)
+        services.messenger.send_dm(recruiter, text, blocks, key=f"booking_failed:{short_id}")
     except MessagingError as error:
         log.warning("could not send booking failure: %s", error.code, extra={"loop": short_id})
 

@@ -27,6 +27,7 @@ from bot.services.planning import (
     roster_for,
 )
 from bot.services.proposals import replan
+from bot.services.read import option_fingerprint
 from bot.services.recheck import option_still_valid, replace_roster
 from bot.services.sessions import create_sessions
 from bot.views import ProposalView
@@ -48,7 +49,15 @@ class ChooseResult:
     request_ids: tuple[int, ...] = ()
 
 
-def choose(services: Services, *, short_id: str, index: int, user_id: str) -> ChooseResult:
+def choose(
+    services: Services,
+    *,
+    short_id: str,
+    index: int,
+    user_id: str,
+    fingerprint: str | None = None,
+) -> ChooseResult:
+    """Book option `index`; `fingerprint` (from the button) must match that option if given."""
     with session_scope(services.engine) as session:
         loop = session.exec(select(Loop).where(Loop.short_id == short_id)).first()
         if loop is None:
@@ -63,6 +72,12 @@ def choose(services: Services, *, short_id: str, index: int, user_id: str) -> Ch
         if not 0 <= index < len(options):
             return ChooseResult("missing", f"Loop `{short_id}` has no option {index + 1}.")
         option, original = options[index], loop.request or {}
+        if fingerprint and option_fingerprint(option) != fingerprint:
+            return ChooseResult(
+                "outdated",
+                f"Those options for loop `{short_id}` are out of date (it was re-planned since); "
+                "use the newest proposals message. Nothing changed.",
+            )
         loop_id = loop.id
         assert loop_id is not None
         found = find_template(loop.template_key, session=session)

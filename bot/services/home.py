@@ -16,7 +16,8 @@ from storage.models import InterviewerRequest, InterviewSession, Loop, RequestSt
 MAX_ITEMS = 15
 
 
-def home_for(services: Services, user_id: str) -> HomeView:
+def home_for(services: Services, user_id: str, notice: str | None = None) -> HomeView:
+    """`notice` (mrkdwn) answers a click made on the Home tab, which has no response URL."""
     now = services.clock()
     upcoming: list[RequestView] = []
     pending: list[RequestView] = []
@@ -50,4 +51,5 @@ def home_for(services: Services, user_id: str) -> HomeView:
         upcoming=tuple(upcoming[:MAX_ITEMS]),
         pending=tuple(pending[:MAX_ITEMS]),
         loops=tuple(loops) if loops is not None else None,
+        notice=notice,
     )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot.mrkdwn import who
 from bot.ports import MessageRef, MessagingError
 from bot.services.asks import notify
 from bot.services.calendar_intents import loop_has_open_intent, request_event_delete
@@ -16,6 +17,7 @@ from bot.services.context import Services
 from bot.services.directory import (
     active_templates,
     display_name,
+    interviewer_by_slack_id,
     is_recruiter,
     org_view,
     pools,
@@ -66,10 +68,46 @@ def _status(found: LoopBundle, zone: str) -> LoopStatus:
     )
 
 
+NOT_ALLOWED = (
+    "Only recruiters and interviewers can look up loops; nothing to show. "
+    "Ask the recruiter who scheduled the loop."
+)
+NOT_YOURS = (
+    "You can see only the loops you are asked for or booked on, and none of them matches. "
+    "Ask the recruiter who scheduled the loop."
+)
+
+
+def _interviewer_loop_ids(person_id: int, *, session: Session) -> set[int]:
+    """Loops the interviewer is asked for (pending) or booked on (confirmed)."""
+    rows = session.exec(
+        select(InterviewSession.loop_id)
+        .join(InterviewerRequest, col(InterviewerRequest.session_id) == col(InterviewSession.id))
+        .where(
+            InterviewerRequest.interviewer_id == person_id,
+            col(InterviewerRequest.state).in_(
+                [RequestState.PENDING.value, RequestState.CONFIRMED.value]
+            ),
+        )
+    ).all()
+    return set(rows)
+
+
 def status(services: Services, query: str | None, user_id: str) -> tuple[str, list[LoopStatus]]:
-    """Loops by id, by candidate email, or (no query) the asker's open loops."""
+    """Loops by id, by candidate email, or (no query) the asker's open loops.
+
+    Recruiters see every loop. An interviewer sees only loops they are asked for or booked on;
+    for anything else they get the same refusal whether or not the loop or candidate exists.
+    Anyone else is refused. Refusals name no candidate.
+    """
     with read_scope(services.engine) as session:
         zone = org_view(session=session).timezone
+        visible: set[int] | None = None  # None: everything (a recruiter)
+        if not is_recruiter(user_id, session=session):
+            person = interviewer_by_slack_id(user_id, session=session)
+            if person is None or person.id is None:
+                raise UserFacingError(NOT_ALLOWED)
+            visible = _interviewer_loop_ids(person.id, session=session)
         if query and "@" in query:
             candidate = session.exec(
                 select(Candidate).where(Candidate.email == query.strip().lower())
@@ -81,19 +119,27 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
                     select(Loop).where(Loop.candidate_id == candidate.id).order_by(col(Loop.id))
                 ).all()
             )
+            if visible is not None:
+                loops = [loop for loop in loops if loop.id in visible]
+                if not loops:
+                    raise UserFacingError(NOT_YOURS)
             title = f"Loops for {query}"
         elif query:
             found = load_loop(query, session=session)
+            if visible is not None and (found is None or found.loop.id not in visible):
+                raise UserFacingError(NOT_YOURS)
             if found is None:
                 raise UserFacingError(f"No loop `{query}`; `/interview status EMAIL` lists ids.")
             return f"Loop `{query}`", [_status(found, zone)]
         else:
+            mine = (
+                Loop.recruiter_slack_id == user_id
+                if visible is None
+                else col(Loop.id).in_(sorted(visible))
+            )
             loops = session.exec(
                 select(Loop)
-                .where(
-                    Loop.recruiter_slack_id == user_id,
-                    col(Loop.state).in_([s.value for s in OPEN_STATES]),
-                )
+                .where(mine, col(Loop.state).in_([s.value for s in OPEN_STATES]))
                 .order_by(col(Loop.id))
             ).all()
             title = "Your loops in flight"
@@ -285,7 +331,7 @@ def pool_load(services: Services) -> list[tuple[str, list[str]]]:
                     if start.astimezone(zone).isocalendar()[:2] == week
                 )
                 cap = person.max_per_week or org.defaults.get("max_per_week")
-                mention = f"<@{person.slack_id}>" if person.slack_id else display_name(person)
-                lines.append(f"• {mention}: {count}/{cap if cap else '∞'}")
+                person_md = who(person.slack_id, display_name(person))
+                lines.append(f"• {person_md}: {count}/{cap or '∞'}")
             result.append((name, lines))
         return result

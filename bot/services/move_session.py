@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.mrkdwn import escape
 from bot.ports import TimeRange
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import open_requests
@@ -160,7 +161,8 @@ def move_session(
         f"{clock_label(item.start, item.end, loop.candidate_timezone)}"
     )
     return VacancyOutcome(
-        f"Loop `{loop.short_id}`: nobody could cover *{item.title}* at its time, so I moved it "
+        f"Loop `{loop.short_id}`: nobody could cover *{escape(item.title)}* at its time, so I "
+        "moved it "
         f"to {when} (candidate's time) and asked a fresh panel.",
         loop.recruiter_slack_id,
         ids,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +118,24 @@ def session_views(found: LoopBundle, default_zone: str) -> tuple[SessionView, ..
     return tuple(views)
 
 
+def option_fingerprint(option: dict[str, Any]) -> str:
+    """A short digest of an option's sessions (stage, times, interviewers).
+
+    A "Book this" button carries it, so a click on an old proposals message after the loop was
+    re-planned cannot book whatever option now has the same number.
+    """
+    sessions = sorted(
+        (
+            str(s["stage"]),
+            parse_instant(s["start"]).isoformat(),
+            parse_instant(s["end"]).isoformat(),
+            sorted(str(i) for i in s["interviewers"]),
+        )
+        for s in option.get("sessions", [])
+    )
+    return hashlib.sha256(json.dumps(sessions).encode()).hexdigest()[:12]
+
+
 def option_views(
     options: list[dict[str, Any]], titles: dict[str, str], *, session: Session
 ) -> tuple[OptionView, ...]:
@@ -143,6 +163,7 @@ def option_views(
                 sessions=sessions,
                 why=str(option.get("why", "")),
                 score=float(option.get("score", 0.0)),
+                fingerprint=option_fingerprint(option),
             )
         )
     return tuple(views)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.mrkdwn import who
 from bot.reminders.outbox import cancel_request_follow_ups
 from bot.services.asks import notify, send_requests, show_outcome
 from bot.services.context import Services
@@ -48,7 +49,8 @@ class UnansweredRequests:
                 loop_id=loop.id,
                 details={"request": request_id},
             )
-            name, session_id, short_id = display_name(person), ask.session_id, loop.short_id
+            name = who(person.slack_id, display_name(person))
+            session_id, short_id = ask.session_id, loop.short_id
         show_outcome(self.services, request_id, "No answer in time; someone else was asked")
         outcome = fill_vacancy(self.services, session_id, reason=f"{name} did not answer")
         if outcome.request_ids:

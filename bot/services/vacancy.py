@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.mrkdwn import escape, who
 from bot.ports import CalendarError, TimeRange
 from bot.services.asks import open_requests
 from bot.services.context import Services
@@ -52,6 +53,7 @@ def _excluded(found: LoopBundle, session_id: int) -> set[int]:
 
 
 def fill_vacancy(services: Services, session_id: int, *, reason: str) -> VacancyOutcome:
+    """`reason` is mrkdwn (people as mentions or escaped names); the outcome's message too."""
     with session_scope(services.engine) as session:
         item = session.get(InterviewSession, session_id)
         assert item is not None
@@ -98,7 +100,8 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         with session_scope(services.engine) as session:
             loop = session.get(Loop, found.loop.id)
             assert loop is not None
-            return escalate(loop, f"{reason}; Google Calendar failed ({error})", session=session)
+            why = f"{reason}; Google Calendar failed ({escape(str(error))})"
+            return escalate(loop, why, session=session)
     now = services.clock()
     with session_scope(services.engine) as session:
         booking_lock(session=session)
@@ -138,7 +141,7 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
                 nudge_after=services.settings.confirm_nudge_after,
             )
             loop.swaps += 1
-            names = ", ".join(display_name(p) for p in members if p.id in chosen)
+            names = ", ".join(who(p.slack_id, display_name(p)) for p in members if p.id in chosen)
             audit(
                 "session.replaced",
                 session=session,
@@ -147,8 +150,8 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
                 details={"session": session_id, "asked": chosen, "reason": reason},
             )
             return VacancyOutcome(
-                f"Loop `{short_id}`: {reason} *{item.title}*; asked {names} to step in at the "
-                "same time.",
+                f"Loop `{short_id}`: {reason} *{escape(item.title)}*; asked {names} to step in "
+                "at the same time.",
                 recruiter,
                 ids,
             )
@@ -156,4 +159,6 @@ def fill_vacancy(services: Services, session_id: int, *, reason: str) -> Vacancy
         if moved is not None:
             return moved
         detail = answer["diagnostics"]["reason"] or "no one else in the pool is free"
-        return escalate(loop, f"{reason} *{item.title}*, and {detail}", session=session)
+        return escalate(
+            loop, f"{reason} *{escape(item.title)}*, and {escape(detail)}", session=session
+        )

@@ -188,7 +188,9 @@ class FakeCalendar:
         latency: float = 0.0,
         require_auth: bool = True,
         max_query_days: int = 60,
+        meet_url: str = "https://meet.google.com/",
     ) -> None:
+        self.meet_url = meet_url  # Meet links are this + a code (the sandbox serves its own)
         self.latency = latency  # seconds added to every Calendar API request
         self.require_auth = require_auth
         self.max_query_days = max_query_days
@@ -334,6 +336,22 @@ class FakeCalendar:
             self._busy.setdefault(email.casefold(), []).append(
                 (_parse_time(start), _parse_time(end))
             )
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every event on every calendar, as JSON-ready data (busy times are not included)."""
+        with self._lock:
+            return {"events": copy.deepcopy(self._events)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put back the events of :meth:`snapshot` (the sandbox keeps them across restarts)."""
+        with self._lock:
+            for calendar, events in state.get("events", {}).items():
+                self._events.setdefault(calendar, {}).update(copy.deepcopy(events))
+
+    def busy_of(self, email: str) -> list[tuple[datetime, datetime]]:
+        """The busy intervals set for a calendar (not its events), sorted."""
+        with self._lock:
+            return sorted(self._busy.get(email.casefold(), []))
 
     def calendar_error(self, email: str, reason: str | None = "notFound") -> None:
         """Answer this calendar in freeBusy with `errors: [{reason}]` (None clears it)."""
@@ -1093,7 +1111,7 @@ class FakeCalendar:
         digest = hashlib.sha256(str(create.get("requestId")).encode()).hexdigest()
         letters = "".join(chr(ord("a") + int(c, 16) % 26) for c in digest[:10])
         code = f"{letters[:3]}-{letters[3:7]}-{letters[7:10]}"
-        uri = f"https://meet.google.com/{code}"
+        uri = f"{self.meet_url}{code}"
         event["hangoutLink"] = uri
         event["conferenceData"] = {
             "createRequest": {
@@ -1102,7 +1120,7 @@ class FakeCalendar:
                 "status": {"statusCode": "success"},
             },
             "entryPoints": [
-                {"entryPointType": "video", "uri": uri, "label": uri[len("https://") :]}
+                {"entryPointType": "video", "uri": uri, "label": uri.split("://", 1)[-1]}
             ],
             "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"},
             "conferenceId": code,

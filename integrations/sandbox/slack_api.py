@@ -59,6 +59,7 @@ __all__ = [
 DEFAULT_SCOPES: tuple[str, ...] = (
     "chat:write",
     "commands",
+    "im:history",
     "im:write",
     "users:read",
     "users:read.email",
@@ -155,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, response_headers, payload = self.server.fake._handle_http(
             self.command, self.path, headers, body
         )
+        if status == DROP_CONNECTION:  # the call was carried out; its answer is lost
+            self.close_connection = True
+            return
         data = json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("content-type", "application/json; charset=utf-8")
@@ -242,8 +246,16 @@ class FakeSlack:
         self._response_url_uses: dict[str, int] = {}
         self._expired_response_urls: set[str] = set()
         self._open_dms: set[str] = set()
+        # What a person sees (the sandbox renders these; tests may read them too).
+        self._ephemerals: list[dict[str, Any]] = []
+        self._response_contexts: dict[str, dict[str, Any]] = {}
+        self._trigger_users: dict[str, str] = {}
+        self._view_owners: dict[str, str] = {}
+        self._view_stacks: dict[str, list[str]] = {}
+        self._changes = 0
         self._last_ts = 0.0
         self._ids = itertools.count(1)
+        self._lost_answers: list[_Fault] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -439,14 +451,42 @@ class FakeSlack:
         with self._cond:
             self._used_triggers.add(trigger_id)
 
-    def response_url(self, name: str | None = None) -> str:
+    def response_url(
+        self,
+        name: str | None = None,
+        *,
+        user: str | None = None,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        ephemeral_id: str | None = None,
+    ) -> str:
         """An http URL on this server that records what is posted to it, like a ``response_url``.
 
         Posts are recorded as calls with ``method == "response_url"`` and ``name == name``;
         read them with :meth:`responses` / :meth:`wait_for_response`.
+
+        With ``user`` the URL also acts as Slack's does on what a person sees: a post becomes an
+        ephemeral message for ``user`` (see :meth:`ephemerals`), and ``replace_original`` /
+        ``delete_original`` change the message it came from (``channel`` + ``message_ts``, or
+        the ephemeral ``ephemeral_id``).
         """
         name = name or f"r{next(self._ids)}"
+        if user is not None:
+            with self._cond:
+                self._response_contexts[name] = {
+                    "user": user,
+                    "channel": channel,
+                    "message_ts": message_ts,
+                    "ephemeral_id": ephemeral_id,
+                }
         return f"{self.base}/response/{quote(name, safe='')}"
+
+    def trigger_id_for(self, user_id: str) -> str:
+        """A fresh trigger id; modals opened with it belong to ``user_id`` (:meth:`open_views`)."""
+        trigger_id = self.new_trigger_id()
+        with self._cond:
+            self._trigger_users[trigger_id] = user_id
+        return trigger_id
 
     def expire_response_url(self, name: str) -> None:
         """Later posts to this response URL get 404 ``expired_url``."""
@@ -537,6 +577,14 @@ class FakeSlack:
             self._response_url_uses.clear()
             self._expired_response_urls.clear()
             self._open_dms.clear()
+            self._lost_answers.clear()
+            self._ephemerals.clear()
+            self._response_contexts.clear()
+            self._trigger_users.clear()
+            self._view_owners.clear()
+            self._view_stacks.clear()
+            self._changes += 1
+            self._cond.notify_all()
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Messages currently posted (after updates and deletes), oldest first.
@@ -559,6 +607,42 @@ class FakeSlack:
         """Modal views opened / pushed / updated through this fake, by view id."""
         with self._cond:
             return dict(self._views)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What people see (messages, App Homes, ephemeral messages), as JSON-ready data."""
+        with self._cond:
+            return copy.deepcopy(
+                {
+                    "messages": [
+                        {"channel": channel, "message": message}
+                        for (channel, _), message in self._messages.items()
+                    ],
+                    "home_views": self._home_views,
+                    "ephemerals": self._ephemerals,
+                    "open_dms": sorted(self._open_dms),
+                    "last_ts": self._last_ts,
+                }
+            )
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Put back what :meth:`snapshot` returned (the sandbox keeps it across restarts)."""
+        with self._cond:
+            for item in state.get("messages", []):
+                message = copy.deepcopy(item["message"])
+                self._messages[(str(item["channel"]), str(message["ts"]))] = message
+            self._home_views.update(copy.deepcopy(state.get("home_views", {})))
+            self._ephemerals.extend(copy.deepcopy(state.get("ephemerals", [])))
+            self._open_dms.update(state.get("open_dms", []))
+            self._last_ts = max(self._last_ts, float(state.get("last_ts", 0.0)))
+            numbers = [
+                int(item_id[1:])
+                for item_id in [e["id"] for e in self._ephemerals]
+                + [v["id"] for v in self._home_views.values()]
+                if item_id[1:].isdigit()
+            ]
+            self._ids = itertools.count(max(numbers, default=0) + 1)
+            self._changes += 1
+            self._cond.notify_all()
 
     @staticmethod
     def dm_channel_id(user_id: str) -> str:
@@ -598,6 +682,7 @@ class FakeSlack:
             method = path
 
         status, extra_headers, payload = self._answer(method, name, token, args)
+        status, payload = self._maybe_lose_answer(method, args, status, payload)
         call = Call(
             method=method,
             args=args,
@@ -613,6 +698,7 @@ class FakeSlack:
         )
         with self._cond:
             self._calls.append(call)
+            self._changes += 1
             self._cond.notify_all()
         return status, extra_headers, payload
 
@@ -676,7 +762,122 @@ class FakeSlack:
             if limit is not None and uses > limit:
                 return 404, {"ok": False, "error": "used_url"}
             self._response_url_uses[name] = uses
+            context = self._response_contexts.get(name)
+            if context is not None:
+                self._apply_response(context, args)
         return 200, {"ok": True}
+
+    def _apply_response(self, context: dict[str, Any], args: dict[str, Any]) -> None:
+        """What Slack does with a response URL post (called with the lock held)."""
+        channel, message_ts = context["channel"], context["message_ts"]
+        ephemeral_id = context["ephemeral_id"]
+        if _truthy(args.get("delete_original")):
+            if ephemeral_id is not None:
+                self._ephemerals = [e for e in self._ephemerals if e["id"] != ephemeral_id]
+            elif channel and message_ts:
+                self._messages.pop((channel, message_ts), None)
+            return
+        if _truthy(args.get("replace_original")):
+            if ephemeral_id is not None:
+                for ephemeral in self._ephemerals:
+                    if ephemeral["id"] == ephemeral_id:
+                        ephemeral["text"] = args.get("text", "")
+                        ephemeral["blocks"] = args.get("blocks") or []
+                return
+            message = self._messages.get((channel or "", message_ts or ""))
+            if message is not None:
+                message["text"] = args.get("text", "")
+                message["blocks"] = args.get("blocks") or []
+                message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+                return
+        self._add_ephemeral(context["user"], channel or "", args)
+
+    def _add_ephemeral(self, user: str, channel: str, args: Mapping[str, Any]) -> str:
+        ts = f"{max(time.time(), self._last_ts + 0.000001):.6f}"
+        self._last_ts = float(ts)
+        ephemeral_id = f"E{next(self._ids):08d}"
+        self._ephemerals.append(
+            {
+                "id": ephemeral_id,
+                "user": user,
+                "channel": channel,
+                "ts": ts,
+                "text": args.get("text", ""),
+                "blocks": args.get("blocks") or [],
+                "in_channel": args.get("response_type") == "in_channel",
+            }
+        )
+        return ephemeral_id
+
+    # ------------------------------------------------------------------ what a person sees
+
+    @property
+    def changes(self) -> int:
+        """A counter bumped by every call and every change to what people see."""
+        with self._cond:
+            return self._changes
+
+    def touch(self) -> None:
+        """Count a change made outside the Web API (wakes :meth:`wait_for_change`)."""
+        with self._cond:
+            self._changes += 1
+            self._cond.notify_all()
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """Block until :attr:`changes` differs from ``since`` or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._changes == since:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            return self._changes
+
+    def ephemerals(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Ephemeral messages (``chat.postEphemeral`` and response URL posts), oldest first."""
+        with self._cond:
+            return [copy.deepcopy(e) for e in self._ephemerals if user is None or e["user"] == user]
+
+    def add_ephemeral(self, user: str, channel: str, message: Mapping[str, Any]) -> str:
+        """Show ``message`` (text, blocks) to ``user`` only, as a command's ack body is shown."""
+        with self._cond:
+            ephemeral_id = self._add_ephemeral(user, channel, message)
+            self._changes += 1
+            self._cond.notify_all()
+        return ephemeral_id
+
+    def open_views(self, user: str) -> list[dict[str, Any]]:
+        """The modal stack ``user`` sees (bottom first): views opened with their trigger ids."""
+        with self._cond:
+            return [copy.deepcopy(self._views[v]) for v in self._view_stacks.get(user, [])]
+
+    def close_view(self, user: str, view_id: str | None = None, *, all_views: bool = False) -> None:
+        """Close ``view_id`` (and the views above it) or, with ``all_views``, the whole stack."""
+        with self._cond:
+            stack = self._view_stacks.get(user, [])
+            if all_views or view_id is None:
+                stack.clear()
+            elif view_id in stack:
+                del stack[stack.index(view_id) :]
+            self._changes += 1
+            self._cond.notify_all()
+
+    def show_view(self, user: str, view: Mapping[str, Any], *, replace: str | None = None) -> str:
+        """Push ``view`` on ``user``'s stack, or put it in place of view ``replace``.
+
+        This is what a view submission's ``response_action: push`` / ``update`` does.
+        """
+        built = self._build_view(dict(view), view_id=replace)
+        with self._cond:
+            self._views[built["id"]] = built
+            self._view_owners[built["id"]] = user
+            stack = self._view_stacks.setdefault(user, [])
+            if built["id"] not in stack:
+                stack.append(built["id"])
+            self._changes += 1
+            self._cond.notify_all()
+        return str(built["id"])
 
     # ------------------------------------------------------------------ helpers for methods
 
@@ -835,7 +1036,10 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         if not any(args.get(k) for k in ("text", "blocks", "attachments")):
             return {"ok": False, "error": "no_text"}
-        return {"ok": True, "message_ts": self._next_ts()}
+        with self._cond:
+            self._add_ephemeral(user, str(args["channel"]), args)
+            ts = self._ephemerals[-1]["ts"]
+        return {"ok": True, "message_ts": ts}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("channel"):
@@ -893,6 +1097,10 @@ class FakeSlack:
         view = self._build_view(args.get("view"))
         with self._cond:
             self._views[view["id"]] = view
+            owner = self._trigger_users.get(str(args.get("trigger_id") or ""))
+            if owner is not None:
+                self._view_owners[view["id"]] = owner
+                self._view_stacks[owner] = [view["id"]]
         return {"ok": True, "view": view}
 
     def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -900,6 +1108,11 @@ class FakeSlack:
         if error is not None:
             return {"ok": False, "error": error}
         view = self._build_view(args.get("view"))
+        with self._cond:
+            owner = self._trigger_users.get(str(args.get("trigger_id") or ""))
+            if owner is not None:
+                self._view_owners[view["id"]] = owner
+                self._view_stacks.setdefault(owner, []).append(view["id"])
         return self._store_view(view)
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -944,6 +1157,79 @@ class FakeSlack:
         ticket = uuid.uuid4()
         return {"ok": True, "url": f"{self.socket_mode_url}?ticket={ticket}&app_id={self.app_id}"}
 
+    # ------------------------------------------------------------------ lost answers, history
+
+    def lose_answer_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        match: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Carry out the next ``times`` matching calls, then lose their answers.
+
+        The call has its effect (a ``chat.postMessage`` is stored and shows in
+        ``conversations.history``), but the client gets ``status`` with
+        ``{"ok": false, "error": "internal_error"}`` instead of the real answer, or, with
+        ``status=DROP_CONNECTION``, no answer at all (the connection is closed). This is the
+        case where retrying blindly would post twice.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        fault = _Fault(method, "internal_error", status, None, times, dict(match or {}))
+        with self._cond:
+            self._lost_answers.append(fault)
+
+    def _maybe_lose_answer(
+        self, method: str, args: Mapping[str, Any], status: int, payload: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        if status != 200 or not payload.get("ok"):
+            return status, payload
+        with self._cond:
+            for fault in self._lost_answers:
+                if fault.matches(method, args):
+                    assert fault.remaining is not None
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._lost_answers.remove(fault)
+                    return fault.status, {"ok": False, "error": fault.error}
+        return status, payload
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; ``metadata`` only with ``include_all_metadata``; ``oldest``/``latest``
+        exclusive unless ``inclusive``; ``limit`` (default 100) with ``has_more``."""
+        channel = self._resolve_channel(str(args.get("channel") or ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if "im:history" not in self.scopes and channel.startswith("D"):
+            return {"ok": False, "error": "missing_scope", "needed": "im:history"}
+        inclusive = _same(args.get("inclusive"), True)
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        limit = int(args.get("limit") or 100)
+        with_metadata = _same(args.get("include_all_metadata"), True)
+
+        def inside(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        with self._cond:
+            found = [
+                copy.deepcopy(message)
+                for (ch, ts), message in self._messages.items()
+                if ch == channel and inside(float(ts))
+            ]
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        if not with_metadata:
+            for message in found:
+                message.pop("metadata", None)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+
+DROP_CONNECTION = 0
+"""``lose_answer_next(status=DROP_CONNECTION)``: close the connection without any answer."""
 
 _TRIGGER_COUNTER = itertools.count(1)
 
@@ -961,7 +1247,12 @@ _BUILTIN_METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]
     "views.update": FakeSlack._views_update,
     "views.publish": FakeSlack._views_publish,
     "apps.connections.open": FakeSlack._apps_connections_open,
+    "conversations.history": FakeSlack._conversations_history,
 }
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def _token_error(token: str, expected: str) -> str:

@@ -28,7 +28,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from integrations.sandbox.slack_api import FakeSlack
-from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, RequestFactory
+from integrations.sandbox.slack_requests import DEFAULT_SIGNING_SECRET, RequestFactory
 from tests.fakes.socket_mode import (
     SocketModeServer,
     start_socket_mode_handler,

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -150,10 +151,14 @@ class SlowSlack:
         self.clock = clock
 
     def send_dm(
-        self, user_id: str, text: str, blocks: Sequence[Mapping[str, object]] | None = None
+        self,
+        user_id: str,
+        text: str,
+        blocks: Sequence[Mapping[str, object]] | None = None,
+        **options: Any,
     ) -> MessageRef:
         self.clock.advance(minutes=3)
-        return self.inner.send_dm(user_id, text, blocks)
+        return self.inner.send_dm(user_id, text, blocks, **options)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
@@ -176,9 +181,12 @@ def test_a_slow_batch_renews_its_lease_and_nothing_is_sent_twice(
     rival_results: list[TickResult] = []
 
     def send_and_let_the_rival_try(
-        user_id: str, text: str, blocks: Sequence[Mapping[str, object]] | None = None
+        user_id: str,
+        text: str,
+        blocks: Sequence[Mapping[str, object]] | None = None,
+        **options: Any,
     ) -> MessageRef:
-        ref = original_send(user_id, text, blocks)
+        ref = original_send(user_id, text, blocks, **options)
         rival_results.append(rival.tick())  # between two slow sends, minutes later
         return ref
 

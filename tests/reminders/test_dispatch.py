@@ -385,3 +385,50 @@ def test_an_answered_request_is_not_nudged(
     result = dispatcher(engine, messenger, clock, handler=RecordingHandler(engine)).tick()
     assert (result.cancelled, result.sent) == (3, 0)
     assert all_dms(fake_slack) == []
+
+
+def test_a_reminder_whose_answer_was_lost_is_sent_exactly_once(
+    engine: Engine, fake_slack: FakeSlack, messenger: SlackMessenger, clock: Clock
+) -> None:
+    _book(engine)
+    fake_slack.lose_answer_next("chat.postMessage", status=500)
+    clock.set(SESSION_START - timedelta(hours=24))
+    assert dispatcher(engine, messenger, clock).tick().sent == 1
+    (message,) = fake_slack.messages("D01ANA")
+    row = next(r for r in reminders(engine) if r.state == ReminderState.SENT)
+    assert message["metadata"]["event_payload"] == {"key": f"reminder:{row.dedupe_key}"}
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
+def test_a_retried_reminder_looks_for_an_earlier_delivery_first(
+    engine: Engine, fake_slack: FakeSlack, messenger: SlackMessenger, clock: Clock
+) -> None:
+    """The answer was lost and the history could not be read: the outcome is unknown, so the
+    row is retried later, and that retry finds the message instead of posting it again."""
+    _book(engine)
+    fake_slack.lose_answer_next("chat.postMessage", status=500)
+    fake_slack.fail_next("conversations.history", "internal_error", status=500)
+    clock.set(SESSION_START - timedelta(hours=24))
+    worker = dispatcher(engine, messenger, clock, retry=SEND_RETRY)
+    assert worker.tick().retried == 1
+    (row,) = [r for r in reminders(engine) if r.attempts]
+    assert (row.state, row.last_error) == (ReminderState.PENDING, "delivery_unknown")
+    clock.advance(seconds=30)
+    assert worker.tick().sent == 1
+    assert len(fake_slack.messages("D01ANA")) == 1
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    assert by_key(engine)[row.dedupe_key].state == ReminderState.SENT
+
+
+def test_a_reminder_that_was_not_posted_is_retried_and_delivered_once(
+    engine: Engine, fake_slack: FakeSlack, messenger: SlackMessenger, clock: Clock
+) -> None:
+    _book(engine)
+    fake_slack.fail_next("chat.postMessage", "internal_error", status=500)
+    clock.set(SESSION_START - timedelta(hours=24))
+    worker = dispatcher(engine, messenger, clock, retry=SEND_RETRY)
+    assert worker.tick().retried == 1
+    clock.advance(seconds=30)
+    assert worker.tick().sent == 1
+    assert len(fake_slack.messages("D01ANA")) == 1
+    assert [c.status for c in fake_slack.calls("chat.postMessage")] == [500, 200]

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from integrations.sandbox.slack_api import FakeSlack
-from tests.fakes.slack_requests import (
+from integrations.sandbox.slack_requests import (
     RequestFactory,
     app_home_opened_event,
     block_action,

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 
 from integrations.sandbox.slack_api import FakeSlack
-from tests.fakes.slack_requests import RequestFactory, app_home_opened_event, text_input
+from integrations.sandbox.slack_requests import RequestFactory, app_home_opened_event, text_input
 from tests.fakes.socket_mode import (
     SocketModeServer,
     start_socket_mode_handler,

@@ -27,10 +27,10 @@ from bot.settings import Settings
 from integrations.google import GoogleCalendar, RetryPolicy
 from integrations.sandbox.google_calendar import FakeCalendar
 from integrations.sandbox.slack_api import FakeSlack
+from integrations.sandbox.slack_requests import RequestFactory, to_bolt_request
 from integrations.slack.messenger import SlackMessenger, make_web_client
 from storage.engine import session_scope
 from storage.models import InterviewerRequest, Loop
-from tests.fakes.slack_requests import RequestFactory, to_bolt_request
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # a Tuesday
 RECRUITER = "U0RECRUIT"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.slack_scopes import BOT_SCOPES
 from integrations.sandbox.google_calendar import FakeCalendar
 from integrations.sandbox.slack_api import FakeSlack
 from tests.slack.conftest import ORGANIZER, org_data
@@ -55,9 +56,7 @@ def setup(tmp_path: Path, slack: FakeSlack, calendar: FakeCalendar) -> dict[str,
 
 def test_all_checks_pass(tmp_path: Path) -> None:
     with (
-        FakeSlack(
-            scopes=["commands", "chat:write", "im:write", "users:read", "users:read.email"]
-        ) as slack,
+        FakeSlack(scopes=sorted(BOT_SCOPES)) as slack,
         FakeCalendar.start() as calendar,
     ):
         result = doctor(setup(tmp_path, slack, calendar), tmp_path)
@@ -79,7 +78,20 @@ def test_missing_scopes_are_named(tmp_path: Path) -> None:
     assert result.returncode == 1
     slack_line = next(line for line in result.stdout.splitlines() if " slack:" in line)
     assert slack_line.startswith("FAIL")
-    assert "im:write, users:read, users:read.email" in slack_line
+    assert "lacks scopes from manifest.yml: im:history, im:write, users:read, users:read.email" in (
+        slack_line
+    )
+
+
+def test_missing_im_history_is_named(tmp_path: Path) -> None:
+    granted = sorted(BOT_SCOPES - {"im:history"})
+    with FakeSlack(scopes=granted) as slack, FakeCalendar.start() as calendar:
+        result = doctor(setup(tmp_path, slack, calendar), tmp_path)
+    assert result.returncode == 1
+    slack_line = next(line for line in result.stdout.splitlines() if " slack:" in line)
+    assert slack_line.startswith("FAIL") and slack_line.endswith(
+        "lacks scopes from manifest.yml: im:history (reinstall the app)"
+    )
 
 
 def test_bad_token_and_unmigrated_database_fail(tmp_path: Path) -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.fakes.slack_requests import app_home_opened_event, datepicker, static_select, text_input
+from integrations.sandbox.slack_requests import (
+    app_home_opened_event,
+    datepicker,
+    static_select,
+    text_input,
+)
 from tests.slack.conftest import RECRUITER, Harness
 
 

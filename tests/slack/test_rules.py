@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from integrations.sandbox.slack_requests import to_bolt_request
 from storage.engine import read_scope
 from storage.models import Interviewer, LoopState
-from tests.fakes.slack_requests import to_bolt_request
 from tests.slack.conftest import RECRUITER, Harness
 
 SCHEDULE = "schedule ada@cand.example backend-swe tz=Europe/London from=2026-12-02 to=2026-12-04"

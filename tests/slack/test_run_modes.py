@@ -19,7 +19,7 @@ import yaml
 
 from integrations.sandbox.google_calendar import FakeCalendar
 from integrations.sandbox.slack_api import FakeSlack
-from tests.fakes.slack_requests import RequestFactory, post
+from integrations.sandbox.slack_requests import RequestFactory, post
 from tests.fakes.socket_mode import SocketModeServer
 from tests.slack.conftest import ORGANIZER, RECRUITER, org_data
 

@@ -18,6 +18,7 @@ from bot.services.context import Services
 
 log = logging.getLogger(__name__)
 Answer = Callable[..., AnswerResult]
+MALFORMED = "That button is malformed; nothing changed."
 
 
 def register(app: App, services: Services) -> None:
@@ -51,12 +52,9 @@ def run_answer(
 ) -> None:
     if not value.isdigit():
         if from_home:
+            publish_home(services, user, notice=MALFORMED)
             return
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text="That button is malformed; nothing changed.",
-        )
+        respond(response_type="ephemeral", replace_original=False, text=MALFORMED)
         return
     with log_context(user=user, request=value):
         try:
@@ -65,7 +63,8 @@ def run_answer(
             if not from_home:
                 report_failure(respond, "recording your answer")
             raise
-        if result.outcome in ("refused", "already", "missing") and not from_home:
+        unchanged = result.outcome in ("refused", "already", "missing", "stale")
+        if from_home:  # no response URL on App Home: the answer is shown at the top of it
+            publish_home(services, user, notice=result.message if unchanged else None)
+        elif unchanged:
             respond(response_type="ephemeral", replace_original=False, text=result.message)
-        if from_home:
-            publish_home(services, user)

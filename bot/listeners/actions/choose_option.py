@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -18,6 +19,7 @@ from bot.services.context import Services
 from bot.services.errors import UserFacingError
 
 log = logging.getLogger(__name__)
+BUTTON_VALUE = re.compile(r"^(L[0-9A-Z]{4,8}):(\d{1,3})(?::([0-9a-f]{1,64}))?$")
 
 
 def register(app: App, services: Services) -> None:
@@ -31,18 +33,29 @@ def register(app: App, services: Services) -> None:
         submit_once(services, body, run_choose, services, value, user, respond)
 
 
+def parse_value(value: str) -> tuple[str, int, str | None] | None:
+    """`LOOP:INDEX[:FINGERPRINT]` as the proposals message writes it, or None if malformed."""
+    match = BUTTON_VALUE.match(value)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2)), match.group(3)
+
+
 def run_choose(services: Services, value: str, user: str, respond: Respond) -> None:
-    short_id, _, index_text = value.partition(":")
-    if not index_text.isdigit():
+    parsed = parse_value(value)
+    if parsed is None:
         respond(
             response_type="ephemeral",
             replace_original=False,
             text="That button is malformed; nothing changed.",
         )
         return
+    short_id, index, fingerprint = parsed
     with log_context(loop=short_id, user=user):
         try:
-            result = choose(services, short_id=short_id, index=int(index_text), user_id=user)
+            result = choose(
+                services, short_id=short_id, index=index, user_id=user, fingerprint=fingerprint
+            )
         except UserFacingError as error:
             respond(response_type="ephemeral", replace_original=False, text=str(error))
             return

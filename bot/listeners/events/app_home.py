@@ -24,10 +24,11 @@ def register(app: App, services: Services) -> None:
         submit_once(services, body, publish_home, services, str(event.get("user", "")))
 
 
-def publish_home(services: Services, user_id: str) -> None:
+def publish_home(services: Services, user_id: str, notice: str | None = None) -> None:
+    """`notice` (mrkdwn) answers a click on the Home tab, which has no response URL."""
     if not user_id:
         return
     try:
-        services.messenger.publish_home(user_id, home_view(home_for(services, user_id)))
+        services.messenger.publish_home(user_id, home_view(home_for(services, user_id, notice)))
     except MessagingError as error:
         log.warning("could not publish home: %s", error.code, extra={"user": user_id})
