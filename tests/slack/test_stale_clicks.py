@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot.services.unanswered import UnansweredRequests
+from integrations.sandbox.slack_requests import app_home_opened_event
 from storage.engine import session_scope
 from storage.models import (
     AuditLog,
@@ -24,7 +25,6 @@ from storage.models import (
     LoopState,
     Reminder,
 )
-from tests.fakes.slack_requests import app_home_opened_event
 from tests.slack.conftest import RECRUITER, Harness
 
 ALL = ("U01ANA", "U02BEN", "U03CHI", "U04DAN", "U05EVA", "U06FAY", "U07GUS")
