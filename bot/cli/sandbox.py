@@ -69,6 +69,13 @@ def sandbox_command(
         print(warning, file=sys.stderr)
     org_path = sandbox_org_path()
     org = read_org(org_path)
+    from bot.sandbox.seed import people
+
+    if not people(org):
+        raise BadInputError(
+            f"{org_path}: names no recruiters or interviewers; the sandbox plays them, so it "
+            "needs at least one"
+        )
 
     from bot.sandbox.server import SandboxServer
     from bot.sandbox.world import clear_data

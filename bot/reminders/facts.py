@@ -167,7 +167,9 @@ def loop_sessions(session: Session, loop: Loop) -> list[render.SessionLine]:
     sessions = live_sessions(loop.id, session=session)
     names: dict[int, list[str]] = {}
     for request, interviewer in confirmed_interviewers(sessions, session=session):
-        names.setdefault(request.session_id, []).append(interviewer.name or interviewer.email)
+        names.setdefault(request.session_id, []).append(
+            interviewer.slack_id or interviewer.name or interviewer.email
+        )
     return [
         render.SessionLine(
             stage_title=item.title,

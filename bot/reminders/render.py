@@ -51,7 +51,7 @@ class SessionLine:
     stage_title: str
     start: datetime
     end: datetime
-    interviewers: tuple[str, ...] = ()  # display names or Slack ids
+    interviewers: tuple[str, ...] = ()  # Slack ids (shown as mentions), else names
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -213,7 +213,7 @@ def loop_finished(
     )
     lines = []
     for line in sessions:
-        people = ", ".join(escape(person) for person in line.interviewers) or "—"
+        people = ", ".join(who(person, person) for person in line.interviewers) or "—"
         when = time_range(line.start, line.end, timezone)
         lines.append(f"• *{escape(line.stage_title)}* — {when} — {people}")
     text = f"Loop {loop_tag(short_id)} with {escape(candidate_name)} is complete"

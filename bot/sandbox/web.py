@@ -117,10 +117,16 @@ class SandboxPage:
                 organizer=ORGANIZER,
                 me=person,
                 busy=busy,
+                may_answer=lambda email: self.may_answer_for(person, email.lower()),
             ),
             "modal": modal_html,
             "clock": render("clock.html", now=world.clock(), zone=person.timezone, world=world),
         }
+
+    def may_answer_for(self, me: Person, email: str) -> bool:
+        """People answer their own invitations; anyone may play the candidate (not in the org)."""
+        org_emails = {p.email.lower() for p in self.world.people if p.email}
+        return email == (me.email or "").lower() or email not in org_emails
 
     @staticmethod
     def _with_values(blocks: list[dict[str, Any]], values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -424,6 +430,24 @@ def create_sandbox_app(world: Sandbox, base_url: str) -> Flask:
         result = world.advance(delta)
         sent = result.sent if result is not None else 0
         return jsonify({"ok": True, "now": world.clock().isoformat(), "sent": sent})
+
+    @app.post("/sandbox/api/invitation")
+    def invitation() -> Response:
+        """Decline (or accept) an invitation in the calendar: yours, or the candidate's."""
+        data = request.get_json()
+        me = page.person(who())
+        event_id, email = str(data.get("event_id") or ""), str(data.get("email") or "").lower()
+        response = str(data.get("response") or "")
+        if response not in ("accepted", "declined", "tentative"):
+            abort(400)
+        event = (world.calendar.events if world.calendar else {}).get(event_id)
+        if event is None:
+            abort(404)
+        attendees = {str(a.get("email", "")).lower() for a in event.get("attendees") or []}
+        if email not in attendees or not page.may_answer_for(me, email):
+            abort(403)
+        world.answer_invitation(event_id, email, response)
+        return jsonify({"ok": True})
 
     @app.get("/sandbox/meet/<code>")
     def meet(code: str) -> str:

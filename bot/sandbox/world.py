@@ -12,7 +12,6 @@ import dataclasses
 import json
 import logging
 import secrets
-import shutil
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -55,10 +54,26 @@ def require_loopback(name: str, url: str) -> None:
         raise NotLoopbackError(f"{name} is {url!r}: the sandbox only talks to 127.0.0.1")
 
 
+DATA_FILES = (
+    "sandbox.db",
+    "sandbox.db-wal",
+    "sandbox.db-shm",
+    "sandbox.db-journal",
+    "clock.json",
+    "state.json",
+    "state.tmp",
+    "service-account.json",
+)
+
+
 def clear_data(data_dir: Path) -> None:
-    """`--reset`: forget the sandbox's database, clock and keys."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
+    """`--reset`: forget the sandbox's database, clock, messages and key.
+
+    Only the sandbox's own files go, so a `--data-dir` pointed at a busy folder loses nothing
+    else.
+    """
+    for name in DATA_FILES:
+        (data_dir / name).unlink(missing_ok=True)
 
 
 class Sandbox:
@@ -84,8 +99,8 @@ class Sandbox:
         self._seed_lock = threading.Lock()
         self.typed: list[dict[str, Any]] = []  # commands people typed (the page shows them)
         self.settings: Settings | None = None
-        self.ready = threading.Event()  # set once the bot answers /slack/events
         self._save_lock = threading.Lock()
+        self._stop_sync: Callable[[], None] = lambda: None
         self._saved_changes = -1
 
     # ------------------------------------------------------------------ start / stop
@@ -140,14 +155,13 @@ class Sandbox:
         self.services = services
         self.app = wsgi_app(services, self.signing_secret)
         self._start_background(services)
-        self.ready.set()
 
     def _start_background(self, services: Services) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         from bot.reminders.dispatcher import ReminderDispatcher
         from bot.reminders.scheduler import add_dispatch_job
-        from bot.runtime import add_booking_jobs
+        from bot.runtime import add_booking_jobs, add_calendar_sync
         from bot.services.housekeeping import housekeeping
         from bot.services.unanswered import UnansweredRequests
 
@@ -170,6 +184,7 @@ class Sandbox:
             max_instances=1,
         )
         add_booking_jobs(scheduler, services, "sandbox")
+        self._stop_sync = add_calendar_sync(services, scheduler, "sandbox")
         scheduler.add_job(self.save, "interval", seconds=SAVE_SECONDS, id="sandbox.save")
         scheduler.start()
         self._scheduler = scheduler
@@ -177,6 +192,7 @@ class Sandbox:
     def stop(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+            self._stop_sync()
         self.save()
         if self.dispatcher is not None:
             self.dispatcher.close()
@@ -257,6 +273,15 @@ class Sandbox:
         """Seeded meetings of one person (for the page's calendar)."""
         assert self.calendar is not None
         return self.calendar.busy_of(email)
+
+    def answer_invitation(self, event_id: str, email: str, response: str) -> None:
+        """An attendee answers in Google Calendar; Google then notifies the bot (push)."""
+        assert self.calendar is not None
+        self.calendar.set_response(event_id, email, response)
+        self.calendar.push()
+        if self.services is not None:
+            self.services.work.wait_idle(timeout=10)
+        self.slack.touch()
 
     # ------------------------------------------------------------------ time
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot.mrkdwn import unescape
 from bot.services.vacancy_outcome import VacancyOutcome
 from storage.models import Loop, LoopState
 from storage.repo import audit
@@ -11,6 +12,7 @@ from storage.states import transition
 
 
 def escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
+    """`why` is mrkdwn (names escaped); the loop stores it as plain text, escaped when shown."""
     assert loop.id is not None
     transition(
         Loop,
@@ -18,7 +20,7 @@ def escalate(loop: Loop, why: str, *, session: Session) -> VacancyOutcome:
         LoopState.NEEDS_ATTENTION,
         session=session,
         expected=[LoopState.PENDING, LoopState.BOOKING],
-        values={"attention_reason": why},
+        values={"attention_reason": unescape(why)},
     )
     audit(
         "loop.needs_attention",

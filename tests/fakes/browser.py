@@ -56,3 +56,12 @@ def axe_violations(
     page.add_script_tag(content=source)
     result = page.evaluate("async () => await axe.run(document)")
     return [v for v in result["violations"] if v.get("impact") in impacts]
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where browser tests save screenshots: `docs/` when SAVE_SCREENSHOTS=1 (to refresh the
+    README's pictures), else the test's temporary folder, so a test run leaves the tree clean."""
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs"
+    return tmp_path

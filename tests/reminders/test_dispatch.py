@@ -114,8 +114,8 @@ def test_a_whole_loop_reminds_asks_for_feedback_and_tells_the_recruiter(
     assert "feedback" in _text(ana[2]).lower()
     (note,) = dms(fake_slack, RECRUITER)
     assert "`L7F3K`" in _text(note)
-    assert "Ana Lima" in _text(note)
-    assert "Bo Chen" in _text(note)
+    assert "<@U01ANA>" in _text(note)  # people as mentions, not as (user-set) names
+    assert "<@U02BO>" in _text(note)
     assert {row.state for row in reminders(engine)} == {ReminderState.SENT}
     with Session(engine) as session:  # completing the loop is the housekeeping job's business
         loop = session.get(Loop, loop_id)

@@ -1,6 +1,7 @@
 """The sandbox in headless Chromium: a whole loop scheduled, confirmed and booked by clicking.
 
-Screenshots go to docs/ (the README shows docs/sandbox.png).
+Screenshots go to docs/ with SAVE_SCREENSHOTS=1 (the README shows docs/sandbox.png), else to
+the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import pytest
 from bot.sandbox.server import SandboxServer
 from tests.fakes.browser import axe_violations
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 RECRUITER = "U0RECRUIT"
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,9 @@ def asked_interviewers(sandbox: SandboxServer) -> list[str]:
     return sorted(set(asked))
 
 
-def test_schedule_confirm_book_and_remind(browser: Any, sandbox: SandboxServer) -> None:
+def test_schedule_confirm_book_and_remind(
+    browser: Any, sandbox: SandboxServer, screenshot_dir: Path
+) -> None:
     context = browser.new_context()
     page = open_as(context, sandbox, RECRUITER)
     assert "SANDBOX" in page.inner_text("header")
@@ -48,7 +50,7 @@ def test_schedule_confirm_book_and_remind(browser: Any, sandbox: SandboxServer) 
     )
     page.click("#composer button[type=submit]")
     first = page.wait_for_selector('[data-surface=message] [data-action-id^="choose_option"]')
-    page.screenshot(path=str(DOCS / "sandbox-proposals.png"))
+    page.screenshot(path=str(screenshot_dir / "sandbox-proposals.png"))
     first.click()
     page.wait_for_function(
         "() => document.querySelector('#pane-messages').innerText.includes('asking interviewers')",
@@ -84,7 +86,7 @@ def test_schedule_confirm_book_and_remind(browser: Any, sandbox: SandboxServer) 
     meet = page.get_attribute("#pane-calendar a.meet", "href")
     assert meet is not None and meet.startswith(f"{sandbox.url}/sandbox/meet/")
     page.locator("#pane-messages").evaluate("el => el.scrollTop = el.scrollHeight")
-    page.screenshot(path=str(DOCS / "sandbox.png"))
+    page.screenshot(path=str(screenshot_dir / "sandbox.png"))
 
     # App Home: the interviewer's upcoming interview, published by the bot when the tab opens.
     reminded = open_as(context, sandbox, interviewers[0])
@@ -94,7 +96,7 @@ def test_schedule_confirm_book_and_remind(browser: Any, sandbox: SandboxServer) 
     )
     assert "Ada Lovelace" in reminded.inner_text("#pane-home")
     assert reminded.is_hidden("#pane-messages")
-    reminded.screenshot(path=str(DOCS / "sandbox-home.png"))
+    reminded.screenshot(path=str(screenshot_dir / "sandbox-home.png"))
     reminded.click("#tab-messages")
 
     # The clock: move forward until the first interviewer's reminder arrives.
@@ -107,11 +109,13 @@ def test_schedule_confirm_book_and_remind(browser: Any, sandbox: SandboxServer) 
     else:
         pytest.fail("no reminder arrived after moving the clock 80 hours")
     assert "starts in" in reminded.inner_text("#pane-messages")
-    reminded.screenshot(path=str(DOCS / "sandbox-reminder.png"))
+    reminded.screenshot(path=str(screenshot_dir / "sandbox-reminder.png"))
     context.close()
 
 
-def test_modal_shows_inline_errors(browser: Any, axe_source: str, sandbox: SandboxServer) -> None:
+def test_modal_shows_inline_errors(
+    browser: Any, axe_source: str, sandbox: SandboxServer, screenshot_dir: Path
+) -> None:
     context = browser.new_context(bypass_csp=True)  # the page's CSP would block axe's script
     page = open_as(context, sandbox, RECRUITER)
     assert axe_violations(page, axe_source) == []
@@ -128,7 +132,7 @@ def test_modal_shows_inline_errors(browser: Any, axe_source: str, sandbox: Sandb
     assert page.input_value("#in-candidate_name") == "Grace Hopper"
     assert page.input_value("#in-candidate_email") == "not-an-email"
     assert sandbox.world.slack.calls("chat.postMessage") == []
-    page.screenshot(path=str(DOCS / "sandbox-modal.png"))
+    page.screenshot(path=str(screenshot_dir / "sandbox-modal.png"))
     assert axe_violations(page, axe_source) == []
     page.set_viewport_size({"width": 360, "height": 740})  # a phone: no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

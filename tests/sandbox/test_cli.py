@@ -94,9 +94,12 @@ def test_starts_serves_and_keeps_its_data_until_reset(tmp_path: Path) -> None:
     finally:
         stop(process)
     assert marker.exists()
-    process, _ = start(data, "--reset")
-    stop(process)
-    assert not marker.exists() and (data / "sandbox.db").exists()
+    process, url = start(data, "--reset")  # afresh: no messages; files not ours are left alone
+    try:
+        assert "Interviewer pools" not in get(url + "/?as=U0RECRUIT")[1]
+    finally:
+        stop(process)
+    assert marker.exists() and (data / "sandbox.db").exists()
 
 
 def test_a_port_in_use_is_bad_input(tmp_path: Path) -> None:
@@ -120,3 +123,24 @@ def test_only_loopback_binds_without_a_warning() -> None:
     assert host_warning("localhost") is None
     assert "anyone who can reach it" in (host_warning("0.0.0.0") or "")
     assert host_warning("192.168.1.5") is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("timezone: Europe/London\n", "names no recruiters or interviewers"),
+        ("timezone: Mars/Olympus\n", "timezone"),
+    ],
+)
+def test_an_unusable_org_file_is_bad_input(tmp_path: Path, content: str, message: str) -> None:
+    org = tmp_path / "org.yaml"
+    org.write_text(content, encoding="utf-8")
+    env = {**os.environ, "ORG_CONFIG": str(org)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--data-dir", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert str(org) in result.stderr
+    assert not (tmp_path / "sandbox.db").exists()

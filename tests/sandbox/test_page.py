@@ -142,3 +142,82 @@ def test_candidate_pages_open_in_the_sandbox_marked_as_such(
         assert length == len(page.encode())
     finally:
         server.stop()
+
+
+def test_moving_the_clock_delivers_a_nudge_at_once(sandbox: SandboxServer) -> None:
+    """An interviewer who has not answered gets the nudge as soon as the clock passes 4 h."""
+    world = sandbox.world
+    services = world.services
+    assert services is not None
+    api = f"{sandbox.url}/sandbox/api"
+    command = '/interview schedule ada@candidate.example backend-swe name="Ada"'
+    post(f"{api}/command", {"as": "U0RECRUIT", "text": command})
+    services.work.wait_idle(timeout=20)
+    (proposal,) = world.slack.messages("D0RECRUIT")
+    button = proposal["blocks"][3]["accessory"]
+    post(
+        f"{api}/action",
+        {"as": "U0RECRUIT", "surface": "message", "channel": "D0RECRUIT", "ts": proposal["ts"],
+         "type": "button", "action_id": button["action_id"], "value": button["value"]},
+    )  # fmt: skip
+    services.work.wait_idle(timeout=20)
+    asked = [m["channel"] for m in world.slack.messages() if "Can you take" in m["text"]]
+    assert asked
+    nudged_before = [m for m in world.slack.messages() if m["text"].startswith("Please answer:")]
+    assert nudged_before == []
+    status, answer = post(f"{api}/clock", {"advance": "3h"})
+    assert answer["sent"] == 0
+    status, answer = post(f"{api}/clock", {"advance": "2h"})  # past CONFIRM_NUDGE_AFTER (4h)
+    assert status == 200 and answer["sent"] >= len(asked)
+    nudged = {
+        m["channel"] for m in world.slack.messages() if m["text"].startswith("Please answer:")
+    }
+    assert nudged == set(asked)
+
+
+def test_declining_in_the_calendar_reaches_the_bot(sandbox: SandboxServer) -> None:
+    """The calendar view's "decline in Calendar": the fake Google notifies the bot by push."""
+    world = sandbox.world
+    services = world.services
+    assert services is not None and world.calendar is not None
+    api = f"{sandbox.url}/sandbox/api"
+    command = '/interview schedule ada@candidate.example backend-swe name="Ada"'
+    post(f"{api}/command", {"as": "U0RECRUIT", "text": command})
+    services.work.wait_idle(timeout=20)
+    (proposal,) = world.slack.messages("D0RECRUIT")
+    button = proposal["blocks"][3]["accessory"]
+    click = {"surface": "message", "type": "button"}
+    post(f"{api}/action", {**click, "as": "U0RECRUIT", "channel": "D0RECRUIT",
+                           "ts": proposal["ts"], "action_id": button["action_id"],
+                           "value": button["value"]})  # fmt: skip
+    services.work.wait_idle(timeout=20)
+    for message in world.slack.messages():
+        for block in message.get("blocks") or []:
+            for element in block.get("elements") or []:
+                if str(element.get("action_id", "")).startswith("confirm_slot"):
+                    post(f"{api}/action", {**click, "as": "U" + message["channel"][1:],
+                                           "channel": message["channel"], "ts": message["ts"],
+                                           "action_id": element["action_id"],
+                                           "value": element["value"]})  # fmt: skip
+    services.work.wait_idle(timeout=20)
+    event_id, event = next(iter(world.calendar.events.items()))
+    interviewer = next(
+        a["email"] for a in event["attendees"] if a["email"] != "ada@candidate.example"
+    )
+    page = urllib.request.urlopen(f"{sandbox.url}/?as=U0RECRUIT").read().decode()
+    assert "decline in Calendar" in page
+
+    # a recruiter cannot answer for an interviewer; nothing changes
+    body = {"as": "U0RECRUIT", "event_id": event_id, "response": "declined"}
+    assert post(f"{api}/invitation", {**body, "email": interviewer})[0] == 403
+    assert world.calendar.events[event_id] == event
+
+    # anyone may play the candidate: the decline reaches the bot, which tells the recruiter
+    assert post(f"{api}/invitation", {**body, "email": "ada@candidate.example"})[0] == 200
+    (answer,) = [
+        a for a in world.calendar.events[event_id]["attendees"]
+        if a["email"] == "ada@candidate.example"
+    ]  # fmt: skip
+    assert answer["responseStatus"] == "declined"
+    last = world.slack.messages("D0RECRUIT")[-1]["text"]
+    assert "needs attention" in last and "declined" in last

@@ -125,6 +125,8 @@ def test_decline_after_confirming(harness: Harness, quiet_log: Any) -> None:
     [
         ("987654", "That interview request no longer exists; nothing changed."),
         ("abc", "That button is malformed; nothing changed."),
+        ("99999999999999999999", "That button is malformed; nothing changed."),
+        ("²", "That button is malformed; nothing changed."),
         ("", "That button is malformed; nothing changed."),
     ],
 )
@@ -175,6 +177,8 @@ def test_choose_after_the_loop_was_cancelled(harness: Harness, quiet_log: Any) -
         ("<!channel>:0", "That button is malformed; nothing changed."),
         ("LZZZZ:x", "That button is malformed; nothing changed."),
         ("LZZZZ", "That button is malformed; nothing changed."),
+        ("LZZZZ:99999", "That button is malformed; nothing changed."),
+        ("LZZZZ:²", "That button is malformed; nothing changed."),
     ],
 )
 def test_choose_with_unknown_loop_or_malformed_value(

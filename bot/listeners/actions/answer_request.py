@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.services.context import Services
 log = logging.getLogger(__name__)
 Answer = Callable[..., AnswerResult]
 MALFORMED = "That button is malformed; nothing changed."
+REQUEST_ID = re.compile(r"[0-9]{1,9}")
 
 
 def register(app: App, services: Services) -> None:
@@ -50,7 +52,7 @@ def register(app: App, services: Services) -> None:
 def run_answer(
     services: Services, answer: Answer, value: str, user: str, respond: Respond, from_home: bool
 ) -> None:
-    if not value.isdigit():
+    if not REQUEST_ID.fullmatch(value):  # ASCII digits that fit a database integer
         if from_home:
             publish_home(services, user, notice=MALFORMED)
             return

@@ -19,7 +19,7 @@ from bot.services.context import Services
 from bot.services.errors import UserFacingError
 
 log = logging.getLogger(__name__)
-BUTTON_VALUE = re.compile(r"^(L[0-9A-Z]{4,8}):(\d{1,3})(?::([0-9a-f]{1,64}))?$")
+BUTTON_VALUE = re.compile(r"^(L[0-9A-Z]{4,8}):([0-9]{1,3})(?::([0-9a-f]{1,64}))?$")
 
 
 def register(app: App, services: Services) -> None:

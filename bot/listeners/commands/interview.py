@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.blocks.common import escape
 from bot.blocks.loops import pools_message, status_message, templates_message
 from bot.blocks.modal import schedule_modal
 from bot.blocks.proposals import proposals_message
@@ -88,7 +89,7 @@ def handle(
     if isinstance(command, Schedule):
         ack(
             response_type="ephemeral",
-            text=f"Planning a `{command.template}` loop for {command.email}; options will "
+            text=f"Planning a `{command.template}` loop for {escape(command.email)}; options will "
             "arrive in a DM from me.",
         )
         spec = ScheduleInput(

@@ -102,6 +102,10 @@
       }
     } else if (target.matches("[data-bk=close]")) {
       await api("/sandbox/api/close", surfaceOf(target));
+    } else if (target.dataset.invitation) {
+      await api("/sandbox/api/invitation", {
+        event_id: target.dataset.eventId, email: target.dataset.email, response: target.dataset.invitation,
+      });
     } else if (target.dataset.advance) {
       await api("/sandbox/api/clock", { advance: target.dataset.advance });
     } else if (target.dataset.example) {
