@@ -1,4 +1,4 @@
-"""The pools that run listener bodies and slow work after Slack has been acknowledged.
+"""The pool that runs slow work after Slack has been acknowledged.
 
 Handlers ack first and submit here. Worker threads are started up front and fed through a
 queue, so `submit` never creates a thread or takes `concurrent.futures`' process-wide lock:
@@ -7,13 +7,15 @@ each other. `wait_idle` lets tests and shutdown wait for in-flight work without 
 
 Why not bolt's own ack-then-run (`app.command(...)(ack=…, lazy=[…])`): measured with
 `benchmarks/slack_ack.py --burst 50 --rounds 3 --samples 3 --no-realistic` on the shared 2-core
-machine (2026-12-06, load average ≈1.0 for both runs), a lazy `/interview` met the ack target
-as well as this pool does (p99 139 ms lazy vs 170 ms here, within the run-to-run noise; target
-300 ms), so speed decides nothing. It is not used because a lazy function only gets a fresh
-copy of the request: what the ack side decided (the parsed command, the recruiter check, a
-validated modal) cannot be handed over, so every listener would parse and authorise twice and
-the two halves could disagree (a role changed between them). Handing the decided task to this
-pool keeps one decision per delivery; `submit_once` adds the per-delivery de-duplication.
+machine (2026-12-06), each pair run back to back. Every listener converted to `lazy=` (commit
+"Listeners use bolt's own ack-then-run", reverted) against this hand-off:
+  load ≈ 8–12: p99 ack lazy 396 ms vs here 196 ms; 273 vs 197; 334 vs 228
+  load ≈ 1 (only `/interview` lazy): 139 ms vs 170 ms
+Under load the lazy variant was slower in all three pairs and missed the 300 ms target twice;
+this hand-off met it every time. (Bolt's extra work per request, copying the request for the
+lazy half, costs only ~0.09 ms, so the gap is scheduling under contention, but it is the
+measured one.) Listeners therefore ack, then hand the slow part to this pool themselves
+(`bot/listeners/delivery.py`, which also de-duplicates Slack's redeliveries).
 """
 
 from __future__ import annotations

@@ -35,5 +35,5 @@ class BlockKit:
     def booking_failed(self, loop_id: str, why: str) -> Rendered:
         return booking_failed_notice(loop_id, why)
 
-    def calendar_changed(self, loop_id: str, changes: Sequence[str]) -> Rendered:
+    def calendar_change(self, loop_id: str, changes: Sequence[str]) -> Rendered:
         return calendar_change_notice(loop_id, changes)

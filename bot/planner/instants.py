@@ -86,8 +86,3 @@ def format_instant(seconds: int) -> str:
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
         f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
     )
-
-
-def to_datetime(seconds: int) -> datetime:
-    """An aware UTC datetime for whole UTC seconds."""
-    return _EPOCH + timedelta(seconds=seconds)

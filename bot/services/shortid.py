@@ -18,7 +18,3 @@ def new_short_id(*, session: Session, length: int = 4) -> str:
         if session.exec(select(Loop.id).where(Loop.short_id == candidate)).first() is None:
             return candidate
     raise RuntimeError("could not find a free loop id")
-
-
-def normalise(text: str) -> str:
-    return text.strip().strip("`").upper()

@@ -3,9 +3,8 @@
     calendar = GoogleCalendar.from_settings(settings)
     busy = calendar.free_busy(["ana@corp.example", ...], start, end)   # {email: CalendarBusy}
     ref = calendar.create_event(spec)                                   # EventRef(id, links)
-    calendar.move_event(ref.event_id, new_start, new_end)
+    calendar.patch_event(ref.event_id, new_spec)                        # times, attendees, text
     calendar.cancel_event(ref.event_id)
-    calendar.attendee_responses(ref.event_id)                           # {email: responseStatus}
     calendar.close()
 
 One instance serves the whole process and is safe to share between threads. Every failure that
@@ -38,12 +37,11 @@ from bot.settings import MissingSettingError, Settings
 from integrations.google.auth import SCOPES, load_service_account
 from integrations.google.changes import ChangeReader
 from integrations.google.errors import GoogleConfigError
-from integrations.google.events import EventWriter, event_id_for, event_ref
+from integrations.google.events import EventWriter, event_id_for
 from integrations.google.freebusy import (
     DEFAULT_CACHE_TTL,
     FreeBusyCache,
     FreeBusyReader,
-    rfc3339,
 )
 from integrations.google.service import DEFAULT_HTTP_TIMEOUT, CalendarApi
 
@@ -154,15 +152,6 @@ class GoogleCalendar:
         self.invalidate([*spec.attendees, self.organizer, *_attendee_emails(event)])
         return ref
 
-    def move_event(self, event_id: str, start: datetime, end: datetime) -> EventRef:
-        """Move the event (patch; keeps its Meet link); attendees are told."""
-        if end <= start:
-            raise ValueError(f"event {event_id} would end ({end}) before it starts ({start})")
-        body = {"start": {"dateTime": rfc3339(start)}, "end": {"dateTime": rfc3339(end)}}
-        ref, event = self._events.move(event_id, body)
-        self.invalidate([self.organizer, *_attendee_emails(event)])
-        return ref
-
     def patch_event(self, event_id: str, spec: EventSpec) -> EventRef:
         """Make the event match `spec` (times, attendees, text); attendees are told, Meet kept."""
         ref, event = self._events.patch(event_id, spec)
@@ -173,10 +162,6 @@ class GoogleCalendar:
         """Delete the event and notify attendees; an event already gone (404/410) is fine."""
         self._events.cancel(event_id)
         self.cache.clear()  # the attendees are not known without another request
-
-    def attendee_responses(self, event_id: str) -> dict[str, str]:
-        """{attendee email, lower case: needsAction | declined | tentative | accepted}."""
-        return self._events.responses(event_id)
 
     def invalidate(self, emails: Sequence[str]) -> None:
         """Forget cached free/busy of these calendars (after booking or cancelling)."""
@@ -201,10 +186,6 @@ class GoogleCalendar:
         self._changes.stop_watch(channel_id, resource_id)
 
     # -- extras ----------------------------------------------------------------------------
-
-    def get_event(self, event_id: str) -> EventRef:
-        """Current links of an event (e.g. the Meet link once a pending conference is ready)."""
-        return event_ref(self._events.get(event_id))
 
     @staticmethod
     def event_id_for(key: str) -> str:

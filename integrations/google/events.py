@@ -150,9 +150,6 @@ class EventWriter:
             raise GoogleApiError(f"Reading event {event_id}: Google sent an unreadable answer")
         return event
 
-    def move(self, event_id: str, body: dict[str, Any]) -> tuple[EventRef, dict[str, Any]]:
-        return self._patch(f"Moving event {event_id} {self._on_calendar()}", event_id, body)
-
     def _patch(
         self, what: str, event_id: str, body: dict[str, Any]
     ) -> tuple[EventRef, dict[str, Any]]:
@@ -188,15 +185,3 @@ class EventWriter:
         except GoogleApiError as error:
             if error.status not in ALREADY_GONE:
                 raise
-
-    def responses(self, event_id: str) -> dict[str, str]:
-        """{attendee email (lower case): responseStatus}; rooms and resources left out."""
-        event = self.get(event_id)
-        answers: dict[str, str] = {}
-        for attendee in event.get("attendees") or []:
-            if not isinstance(attendee, dict) or attendee.get("resource"):
-                continue
-            email = attendee.get("email")
-            if isinstance(email, str) and email:
-                answers[email.casefold()] = str(attendee.get("responseStatus") or "needsAction")
-        return answers

@@ -130,6 +130,18 @@ def sign(
     return headers
 
 
+SIGNING_KEYS = ("signing_secret", "timestamp", "retry_num", "retry_reason")
+
+
+def _pop_signing(
+    fields: dict[str, Any], signing_secret: str = DEFAULT_SIGNING_SECRET
+) -> dict[str, Any]:
+    """Take :func:`sign`'s keyword arguments out of a builder's ``fields``."""
+    signing = {key: fields.pop(key) for key in SIGNING_KEYS if key in fields}
+    signing.setdefault("signing_secret", signing_secret)
+    return signing
+
+
 def to_bolt_request(body: str, headers: Mapping[str, str], query: str | None = None) -> BoltRequest:
     """A ``BoltRequest`` for ``app.dispatch(...)`` (bolt lower-cases the header names)."""
     return BoltRequest(body=body, headers=dict(headers), query=query)
@@ -223,25 +235,13 @@ def slash_command(
     user_id: str = DEFAULT_USER_ID,
     *,
     command: str = "/interview",
-    signing_secret: str = DEFAULT_SIGNING_SECRET,
-    timestamp: int | None = None,
-    retry_num: int | None = None,
-    retry_reason: str | None = None,
     **fields: Any,
 ) -> SignedRequest:
-    """A signed, form-encoded slash command request; ``fields`` are those of
-    :func:`slash_command_payload` (``channel_id``, ``response_url``, ``trigger_id`` …)."""
-    payload = slash_command_payload(text, user_id, command=command, **fields)
-    body = urlencode(payload)
-    headers = sign(
-        body,
-        content_type=FORM,
-        signing_secret=signing_secret,
-        timestamp=timestamp,
-        retry_num=retry_num,
-        retry_reason=retry_reason,
-    )
-    return body, headers
+    """A signed, form-encoded slash command request; ``fields`` are :func:`sign`'s keywords
+    and those of :func:`slash_command_payload` (``channel_id``, ``response_url`` …)."""
+    signing = _pop_signing(fields)
+    body = urlencode(slash_command_payload(text, user_id, command=command, **fields))
+    return body, sign(body, content_type=FORM, **signing)
 
 
 # ---------------------------------------------------------------------- block actions
@@ -365,16 +365,12 @@ def block_action(
     action_id: str,
     value: str | None = None,
     user_id: str = DEFAULT_USER_ID,
-    *,
-    signing_secret: str = DEFAULT_SIGNING_SECRET,
-    timestamp: int | None = None,
-    retry_num: int | None = None,
-    retry_reason: str | None = None,
     **fields: Any,
 ) -> SignedRequest:
-    """A signed ``payload=`` request; ``fields`` are those of :func:`block_action_payload`."""
-    payload = block_action_payload(action_id, value, user_id, **fields)
-    return _signed_interactive(payload, signing_secret, timestamp, retry_num, retry_reason)
+    """A signed ``payload=`` request; ``fields`` are :func:`sign`'s keywords and those of
+    :func:`block_action_payload`."""
+    signing = _pop_signing(fields)
+    return _signed_interactive(block_action_payload(action_id, value, user_id, **fields), signing)
 
 
 # ---------------------------------------------------------------------- view submissions
@@ -492,35 +488,18 @@ def view_submission(
     callback_id: str,
     state_values: Mapping[str, Mapping[str, Any]] | None = None,
     user_id: str = DEFAULT_USER_ID,
-    *,
-    signing_secret: str = DEFAULT_SIGNING_SECRET,
-    timestamp: int | None = None,
-    retry_num: int | None = None,
-    retry_reason: str | None = None,
     **fields: Any,
 ) -> SignedRequest:
-    """A signed ``payload=`` request; ``fields`` are those of :func:`view_submission_payload`."""
+    """A signed ``payload=`` request; ``fields`` are :func:`sign`'s keywords and those of
+    :func:`view_submission_payload`."""
+    signing = _pop_signing(fields)
     payload = view_submission_payload(callback_id, state_values, user_id, **fields)
-    return _signed_interactive(payload, signing_secret, timestamp, retry_num, retry_reason)
+    return _signed_interactive(payload, signing)
 
 
-def _signed_interactive(
-    payload: Mapping[str, Any],
-    signing_secret: str,
-    timestamp: int | None,
-    retry_num: int | None,
-    retry_reason: str | None,
-) -> SignedRequest:
+def _signed_interactive(payload: Mapping[str, Any], signing: dict[str, Any]) -> SignedRequest:
     body = _interactive_body(payload)
-    headers = sign(
-        body,
-        content_type=FORM,
-        signing_secret=signing_secret,
-        timestamp=timestamp,
-        retry_num=retry_num,
-        retry_reason=retry_reason,
-    )
-    return body, headers
+    return body, sign(body, content_type=FORM, **signing)
 
 
 # ---------------------------------------------------------------------- Events API
@@ -579,27 +558,12 @@ def event_callback_payload(
     }
 
 
-def event_callback(
-    event: Mapping[str, Any],
-    *,
-    signing_secret: str = DEFAULT_SIGNING_SECRET,
-    timestamp: int | None = None,
-    retry_num: int | None = None,
-    retry_reason: str | None = None,
-    **fields: Any,
-) -> SignedRequest:
-    """A signed JSON Events API request; ``fields`` are those of
+def event_callback(event: Mapping[str, Any], **fields: Any) -> SignedRequest:
+    """A signed JSON Events API request; ``fields`` are :func:`sign`'s keywords and those of
     :func:`event_callback_payload` (reuse ``event_id`` to model a redelivery)."""
+    signing = _pop_signing(fields)
     body = json.dumps(event_callback_payload(event, **fields))
-    headers = sign(
-        body,
-        content_type=JSON,
-        signing_secret=signing_secret,
-        timestamp=timestamp,
-        retry_num=retry_num,
-        retry_reason=retry_reason,
-    )
-    return body, headers
+    return body, sign(body, content_type=JSON, **signing)
 
 
 def url_verification(
@@ -651,24 +615,10 @@ class RequestFactory:
         fields = self._fields(fields, bot=False, domain=True, response_url=True)
         return slash_command_payload(text, **fields)
 
-    def slash_command(
-        self,
-        text: str = "",
-        *,
-        timestamp: int | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-        **fields: Any,
-    ) -> SignedRequest:
+    def slash_command(self, text: str = "", **fields: Any) -> SignedRequest:
+        signing = _pop_signing(fields, self.signing_secret)
         fields = self._fields(fields, bot=False, domain=True, response_url=True)
-        return slash_command(
-            text,
-            signing_secret=self.signing_secret,
-            timestamp=timestamp,
-            retry_num=retry_num,
-            retry_reason=retry_reason,
-            **fields,
-        )
+        return slash_command(text, **signing, **fields)
 
     def block_action_payload(
         self, action_id: str, value: str | None = None, **fields: Any
@@ -678,17 +628,10 @@ class RequestFactory:
         return block_action_payload(action_id, value, **fields)
 
     def block_action(
-        self,
-        action_id: str,
-        value: str | None = None,
-        *,
-        timestamp: int | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-        **fields: Any,
+        self, action_id: str, value: str | None = None, **fields: Any
     ) -> SignedRequest:
-        payload = self.block_action_payload(action_id, value, **fields)
-        return _signed_interactive(payload, self.signing_secret, timestamp, retry_num, retry_reason)
+        signing = _pop_signing(fields, self.signing_secret)
+        return _signed_interactive(self.block_action_payload(action_id, value, **fields), signing)
 
     def view_submission_payload(
         self,
@@ -703,34 +646,17 @@ class RequestFactory:
         self,
         callback_id: str,
         state_values: Mapping[str, Mapping[str, Any]] | None = None,
-        *,
-        timestamp: int | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
         **fields: Any,
     ) -> SignedRequest:
+        signing = _pop_signing(fields, self.signing_secret)
         payload = self.view_submission_payload(callback_id, state_values, **fields)
-        return _signed_interactive(payload, self.signing_secret, timestamp, retry_num, retry_reason)
+        return _signed_interactive(payload, signing)
 
     def event_callback_payload(self, event: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
         fields = self._fields(fields, bot=True, domain=False, response_url=False)
         return event_callback_payload(event, **fields)
 
-    def event_callback(
-        self,
-        event: Mapping[str, Any],
-        *,
-        timestamp: int | None = None,
-        retry_num: int | None = None,
-        retry_reason: str | None = None,
-        **fields: Any,
-    ) -> SignedRequest:
+    def event_callback(self, event: Mapping[str, Any], **fields: Any) -> SignedRequest:
+        signing = _pop_signing(fields, self.signing_secret)
         fields = self._fields(fields, bot=True, domain=False, response_url=False)
-        return event_callback(
-            event,
-            signing_secret=self.signing_secret,
-            timestamp=timestamp,
-            retry_num=retry_num,
-            retry_reason=retry_reason,
-            **fields,
-        )
+        return event_callback(event, **signing, **fields)

@@ -118,7 +118,7 @@ def _needs_attention(
             notices.append(_mark(changes, session=session))
     for recruiter, short_id, whats in notices:
         applied.attention_loops.append(short_id)
-        text, blocks = services.render.calendar_changed(short_id, whats)
+        text, blocks = services.render.calendar_change(short_id, whats)
         try:
             services.messenger.send_dm(recruiter, text, blocks)
         except MessagingError as error:  # the state change stands; App Home and status show it
