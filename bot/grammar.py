@@ -19,10 +19,16 @@ SCHEDULE_USAGE = (
     "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
 )
 
+INVITE_USAGE = (
+    '/interview invite EMAIL TEMPLATE [name="Full Name"] [tz=Area/City] '
+    "[from=YYYY-MM-DD] [to=YYYY-MM-DD]"
+)
+
 HELP = f"""*/interview* — interview-loop scheduling
 • `/interview schedule` — open the scheduling form
 • `{SCHEDULE_USAGE}` — plan at once (`from`/`to` are candidate-local dates; default: the next \
 10 business days; `tz` defaults to the org's zone)
+• `{INVITE_USAGE}` — a link for the candidate to pick a time themselves
 • `/interview status [EMAIL|LOOP_ID]` — loops and each session's state
 • `/interview cancel LOOP_ID [reason="…"]` — cancel a loop, its events and pending requests
 • `/interview reschedule LOOP_ID` — drop the current times and propose new ones
@@ -33,6 +39,7 @@ HELP = f"""*/interview* — interview-loop scheduling
 
 USAGES = {
     "schedule": f"`/interview schedule` (form) or `{SCHEDULE_USAGE}`",
+    "invite": f"`{INVITE_USAGE}`",
     "status": "`/interview status [EMAIL|LOOP_ID]`",
     "cancel": '`/interview cancel LOOP_ID [reason="…"]`',
     "reschedule": "`/interview reschedule LOOP_ID`",
@@ -76,6 +83,18 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Invite:
+    """Like Schedule, but the candidate gets a link to pick a time (CONTRACT.md section 7)."""
+
+    email: str
+    template: str
+    name: str | None = None
+    timezone: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
 class Status:
     query: str | None
 
@@ -101,7 +120,9 @@ class Pools:
     pass
 
 
-Command = Help | OpenScheduleForm | Schedule | Status | Cancel | Reschedule | Templates | Pools
+Command = (
+    Help | OpenScheduleForm | Schedule | Invite | Status | Cancel | Reschedule | Templates | Pools
+)
 
 
 def _tokens(text: str, command: str | None) -> list[str]:
@@ -161,33 +182,31 @@ def parse_loop_id(text: str, command: str) -> str:
     return value
 
 
-def _schedule(tokens: list[str]) -> Command:
-    if not tokens:
-        return OpenScheduleForm()
-    positional, options = _split(tokens, {"name", "tz", "from", "to"}, "schedule")
+def _schedule(tokens: list[str], command: str = "schedule") -> Schedule:
+    positional, options = _split(tokens, {"name", "tz", "from", "to"}, command)
     if len(positional) < 2:
-        raise UsageError("Give the candidate's email and a template.", "schedule")
+        raise UsageError("Give the candidate's email and a template.", command)
     if len(positional) > 2:
         raise UsageError(
             f'Unexpected `{positional[2]}`; put a full name in quotes: name="Ada Lovelace".',
-            "schedule",
+            command,
         )
-    email = parse_email(positional[0])
+    email = parse_email(positional[0], command)
     template = positional[1]
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", template):
-        raise UsageError(f"`{template}` is not a template name.", "schedule")
+        raise UsageError(f"`{template}` is not a template name.", command)
     name = options.get("name")
     if name is not None and not name.strip():
-        raise UsageError("`name=` is empty.", "schedule")
-    date_from = parse_date(options["from"], "from") if "from" in options else None
-    date_to = parse_date(options["to"], "to") if "to" in options else None
+        raise UsageError("`name=` is empty.", command)
+    date_from = parse_date(options["from"], "from", command) if "from" in options else None
+    date_to = parse_date(options["to"], "to", command) if "to" in options else None
     if date_from and date_to and date_to < date_from:
-        raise UsageError(f"`to={date_to}` is before `from={date_from}`.", "schedule")
+        raise UsageError(f"`to={date_to}` is before `from={date_from}`.", command)
     return Schedule(
         email=email,
         template=template,
         name=name.strip()[:200] if name else None,
-        timezone=parse_zone(options["tz"]) if "tz" in options else None,
+        timezone=parse_zone(options["tz"], command) if "tz" in options else None,
         date_from=date_from,
         date_to=date_to,
     )
@@ -203,7 +222,21 @@ def parse_command(text: str) -> Command:
     if verb == "help":
         return Help()
     if verb == "schedule":
-        return _schedule(_tokens(text.strip()[len(tokens[0]) :], "schedule"))
+        rest_tokens = _tokens(text.strip()[len(tokens[0]) :], "schedule")
+        return _schedule(rest_tokens) if rest_tokens else OpenScheduleForm()
+    if verb == "invite":
+        rest_tokens = _tokens(text.strip()[len(tokens[0]) :], "invite")
+        if not rest_tokens:
+            raise UsageError("Give the candidate's email and a template.", "invite")
+        parsed = _schedule(rest_tokens, "invite")
+        return Invite(
+            email=parsed.email,
+            template=parsed.template,
+            name=parsed.name,
+            timezone=parsed.timezone,
+            date_from=parsed.date_from,
+            date_to=parsed.date_to,
+        )
     if verb == "status":
         if len(rest) > 1:
             raise UsageError("Give at most one email or loop id.", "status")

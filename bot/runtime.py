@@ -218,7 +218,7 @@ def serve(
     if http:
         serve_http(settings, host, port)
     else:
-        serve_socket_mode(settings, engine)
+        serve_socket_mode(settings, engine, host=host, port=port)
 
 
 def http_workers() -> int:
@@ -247,6 +247,8 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
             self.cfg.set("loglevel", settings.log_level.lower())
+            # No access log: request lines hold candidate tokens (/c/TOKEN).
+            self.cfg.set("accesslog", None)
 
         def load(self) -> Callable[..., Iterable[bytes]]:
             # Runs in the worker process: engines, pools and the scheduler are made after fork.
@@ -268,7 +270,30 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
     Server().run()
 
 
-def serve_socket_mode(settings: Settings, engine: Engine) -> None:
+def start_public_server(services: Services, host: str, port: int) -> Callable[[], None] | None:
+    """With PUBLIC_URL set, serve the public pages on `host:port` with waitress in a thread.
+
+    Socket Mode needs no HTTP server for Slack, but candidate pages and Calendar push do.
+    Waitress logs no request lines, so no candidate token reaches the logs. Returns the stop
+    function, or None when nothing is public.
+    """
+    from bot.web.app import create_public_app
+
+    public = create_public_app(services)
+    if public is None:
+        return None
+    from waitress.server import create_server  # type: ignore[import-untyped]
+
+    server = create_server(public, host=host, port=port, threads=HTTP_THREADS)
+    thread = threading.Thread(target=server.run, name="public-http", daemon=True)
+    thread.start()
+    log.info("serving public pages on %s:%d", host, port)
+    return server.close  # type: ignore[no-any-return]
+
+
+def serve_socket_mode(
+    settings: Settings, engine: Engine, *, host: str = "0.0.0.0", port: int = 3000
+) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app_token = settings.require("SLACK_APP_TOKEN", "for Socket Mode").get_secret_value()
@@ -279,6 +304,7 @@ def serve_socket_mode(settings: Settings, engine: Engine) -> None:
     )
     app = build_app(services, client=client, signing_secret=None)
     stop = start_background(services)
+    stop_public = start_public_server(services, host, port)
     handler = SocketModeHandler(app, app_token)
     done = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -290,4 +316,6 @@ def serve_socket_mode(settings: Settings, engine: Engine) -> None:
     finally:
         log.info("shutting down")
         handler.close()  # type: ignore[no-untyped-call]
+        if stop_public is not None:
+            stop_public()
         stop()

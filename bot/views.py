@@ -51,6 +51,7 @@ class ProposalView:
     reason: str | None = None
     unknown_calendars: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    candidate_link: bool = False  # offer the `candidate_link` button (PUBLIC_URL is set)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class LoopStatus:
     sessions: tuple[SessionView, ...]
     updated: datetime
     attention: str | None = None  # why the loop needs attention (shown after its state)
+    candidate_link: str | None = None  # the newest candidate link's use, in words
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,19 @@ class HomeView:
     notice: str | None = None  # mrkdwn answering a click on the Home tab (no response URL)
 
 
+@dataclass(frozen=True)
+class CandidateLinkView:
+    """A candidate link for the recruiter to send (CONTRACT.md section 7)."""
+
+    loop_id: str
+    candidate: str
+    template_title: str
+    url: str
+    expires: datetime
+    zone: str
+    note: str | None = None
+
+
 Rendered = tuple[str, list[dict[str, Any]]]
 """A message: notification (fallback) text and its Block Kit blocks."""
 
@@ -122,5 +137,9 @@ class Renderer(Protocol):
     ) -> str: ...
 
     def booking_failed(self, loop_id: str, why: str) -> Rendered: ...
+
+    def proposals(self, view: ProposalView) -> Rendered: ...
+
+    def candidate_link(self, view: CandidateLinkView) -> Rendered: ...
 
     def calendar_change(self, loop_id: str, changes: Sequence[str]) -> Rendered: ...

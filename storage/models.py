@@ -334,3 +334,32 @@ class ProcessedDelivery(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _now_column()
+
+
+class CandidateLinkState(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"  # the loop was cancelled or rescheduled (`revoked_reason` says which)
+
+
+class CandidateLink(SQLModel, table=True):
+    """A link sent to a candidate: the token signs `public_id`, which holds nothing personal.
+
+    `opened_at` and `candidate_action` let `/interview status` say whether the candidate looked
+    and what they did ("picked" an option, or "gave_times" of their own).
+    """
+
+    __tablename__ = "candidate_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=64, unique=True, index=True)
+    loop_id: int = Field(foreign_key="loop.id", index=True)
+    state: CandidateLinkState = Field(
+        default=CandidateLinkState.ACTIVE, sa_type=enum_column_type(CandidateLinkState)
+    )
+    created_by: str = Field(max_length=32)
+    created_at: datetime = _now_column()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    candidate_action: str | None = Field(default=None, max_length=32)
+    action_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=32)

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 
 from bot.blocks.attention import calendar_change_notice
 from bot.blocks.booking import booking_failed_notice
+from bot.blocks.candidate import candidate_link_message
 from bot.blocks.common import fallback, section
 from bot.blocks.loops import booked_summary, cancelled_notice
+from bot.blocks.proposals import proposals_message
 from bot.blocks.requests import answered_message, request_message
-from bot.views import BookedView, Rendered, RequestView
+from bot.views import BookedView, CandidateLinkView, ProposalView, Rendered, RequestView
 
 
 class BlockKit:
@@ -34,6 +36,12 @@ class BlockKit:
 
     def booking_failed(self, loop_id: str, why: str) -> Rendered:
         return booking_failed_notice(loop_id, why)
+
+    def proposals(self, view: ProposalView) -> Rendered:
+        return proposals_message(view)
+
+    def candidate_link(self, view: CandidateLinkView) -> Rendered:
+        return candidate_link_message(view)
 
     def calendar_change(self, loop_id: str, changes: Sequence[str]) -> Rendered:
         return calendar_change_notice(loop_id, changes)

@@ -60,6 +60,8 @@ def status_message(title: str, loops: Sequence[LoopStatus]) -> tuple[str, list[B
     blocks: list[Block] = [section(f"*{escape(title)}*")]
     for loop in loops:
         lines = "\n".join(_session_line(s, loop.zone) for s in loop.sessions) or "_no sessions yet_"
+        if loop.candidate_link:
+            lines += f"\n:link: {loop.candidate_link}"
         blocks.append(divider())
         blocks.append(
             section(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.blocks.common import (
     Block,
+    actions,
     button,
     context,
     divider,
@@ -82,6 +83,18 @@ def proposals_message(view: ProposalView) -> tuple[str, list[Block]]:
                     f"{view.loop_id}:{option.index}:{option.fingerprint}",
                     style="primary" if option.index == 0 else None,
                 ),
+            )
+        )
+    if view.candidate_link:
+        blocks.append(
+            actions(
+                [
+                    button(
+                        "Let the candidate pick (link)",
+                        ActionId.CANDIDATE_LINK.value,
+                        view.loop_id,
+                    )
+                ]
             )
         )
     first = view.options[0]

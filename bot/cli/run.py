@@ -31,8 +31,12 @@ def run_command(
     http: Annotated[
         bool, typer.Option("--http", help="Serve HTTP instead of Socket Mode.")
     ] = False,
-    host: Annotated[str, typer.Option(help="Address to bind in HTTP mode.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option(help="Port in HTTP mode.", min=1, max=65535)] = 3000,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (HTTP mode; public pages in Socket Mode).")
+    ] = "0.0.0.0",
+    port: Annotated[
+        int, typer.Option(help="Port (HTTP mode; public pages in Socket Mode).", min=1, max=65535)
+    ] = 3000,
 ) -> None:
     """Start the bot (Socket Mode by default; --http for a production HTTP server)."""
     settings = load_settings()

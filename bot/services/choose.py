@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import select
 
@@ -71,7 +72,7 @@ def choose(
         options = loop.proposals or []
         if not 0 <= index < len(options):
             return ChooseResult("missing", f"Loop `{short_id}` has no option {index + 1}.")
-        option, original = options[index], loop.request or {}
+        option = options[index]
         if fingerprint and option_fingerprint(option) != fingerprint:
             return ChooseResult(
                 "outdated",
@@ -80,6 +81,50 @@ def choose(
             )
         loop_id = loop.id
         assert loop_id is not None
+    result = book_option(
+        services,
+        loop_id=loop_id,
+        option=option,
+        index=index,
+        actor=user_id,
+        booked_message=f"Option {index + 1} chosen for loop `{short_id}`; asking interviewers.",
+    )
+    if result.outcome != "stale":
+        return result
+    fresh_view = replan(
+        services,
+        loop_id,
+        note=f"Option {index + 1} is no longer free (a calendar changed or another loop took "
+        "the time). Here are fresh options.",
+    )
+    return ChooseResult("stale", fresh_view.note or "", proposal=fresh_view)
+
+
+def book_option(
+    services: Services,
+    *,
+    loop_id: int,
+    option: dict[str, Any],
+    index: int | None,
+    actor: str,
+    booked_message: str,
+) -> ChooseResult:
+    """Re-check `option` on fresh free/busy and held sessions under the booking lock; if it still
+    fits, move the loop PROPOSED → PENDING (compare-and-set) and open the interviewer requests.
+
+    Used by the recruiter's `choose_option` and by the candidate page. `index` is the option's
+    place in `loop.proposals`; None for an option planned elsewhere (the candidate page), which
+    is then appended there so `chosen_option` points at what was booked. Outcome "stale" means
+    the option no longer fits; the caller decides what to show instead.
+    """
+    with session_scope(services.engine) as session:
+        loop = session.get(Loop, loop_id)
+        assert loop is not None
+        short_id, original = loop.short_id, loop.request or {}
+        if loop.state is not LoopState.PROPOSED:
+            return ChooseResult(
+                "already", f"Loop `{short_id}` is already {loop.state.value}; nothing changed."
+            )
         found = find_template(loop.template_key, session=session)
         if found is None:
             return ChooseResult("missing", f"Template `{loop.template_key}` no longer exists.")
@@ -119,41 +164,37 @@ def choose(
             window=window,
             now=services.clock(),
         )
-        if option_still_valid(original, option, fresh):
-            won = transition(
-                Loop,
-                loop_id,
-                LoopState.PENDING,
-                session=session,
-                expected=[LoopState.PROPOSED],
-                values={"chosen_option": index},
-            )
-            if not won:
-                return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")
-            request_ids = create_sessions(
-                loop_id,
-                option,
-                stages,
-                session=session,
-                now=services.clock(),
-                nudge_after=services.settings.confirm_nudge_after,
-            )
-            audit(
-                "loop.chosen",
-                session=session,
-                actor=user_id,
-                loop_id=loop_id,
-                details={"option": index},
-            )
-            return ChooseResult(
-                "booked",
-                f"Option {index + 1} chosen for loop `{short_id}`; asking interviewers.",
-                request_ids=tuple(request_ids),
-            )
-    fresh_view = replan(
-        services,
-        loop_id,
-        note=f"Option {index + 1} is no longer free (a calendar changed or another loop took "
-        "the time). Here are fresh options.",
-    )
-    return ChooseResult("stale", fresh_view.note or "", proposal=fresh_view)
+        if not option_still_valid(original, option, fresh):
+            return ChooseResult("stale", f"Loop `{short_id}`: the option is no longer free.")
+        values: dict[str, Any] = {"chosen_option": index}
+        if index is None:
+            current = session.get(Loop, loop_id)
+            assert current is not None
+            values["chosen_option"] = len(current.proposals or [])
+            values["proposals"] = [*(current.proposals or []), option]
+        won = transition(
+            Loop,
+            loop_id,
+            LoopState.PENDING,
+            session=session,
+            expected=[LoopState.PROPOSED],
+            values=values,
+        )
+        if not won:
+            return ChooseResult("already", f"Loop `{short_id}` was booked by someone else.")
+        request_ids = create_sessions(
+            loop_id,
+            option,
+            stages,
+            session=session,
+            now=services.clock(),
+            nudge_after=services.settings.confirm_nudge_after,
+        )
+        audit(
+            "loop.chosen",
+            session=session,
+            actor=actor,
+            loop_id=loop_id,
+            details={"option": values["chosen_option"]},
+        )
+        return ChooseResult("booked", booked_message, request_ids=tuple(request_ids))

@@ -13,6 +13,7 @@ from bot.mrkdwn import who
 from bot.ports import MessageRef, MessagingError
 from bot.services.asks import notify
 from bot.services.calendar_intents import loop_has_open_intent, request_event_delete
+from bot.services.candidate_links import LinkError, link_message, link_summary, revoke_links
 from bot.services.context import Services
 from bot.services.directory import (
     active_templates,
@@ -53,7 +54,8 @@ OPEN_STATES = (
 )
 
 
-def _status(found: LoopBundle, zone: str) -> LoopStatus:
+def _status(found: LoopBundle, zone: str, *, session: Session, now: datetime) -> LoopStatus:
+    assert found.loop.id is not None
     return LoopStatus(
         loop_id=found.loop.short_id,
         candidate=found.candidate_label(),
@@ -65,6 +67,7 @@ def _status(found: LoopBundle, zone: str) -> LoopStatus:
         attention=found.loop.attention_reason
         if found.loop.state is LoopState.NEEDS_ATTENTION
         else None,
+        candidate_link=link_summary(found.loop.id, session=session, now=now),
     )
 
 
@@ -100,6 +103,7 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
     for anything else they get the same refusal whether or not the loop or candidate exists.
     Anyone else is refused. Refusals name no candidate.
     """
+    now = services.clock()
     with read_scope(services.engine) as session:
         zone = org_view(session=session).timezone
         visible: set[int] | None = None  # None: everything (a recruiter)
@@ -130,7 +134,7 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
                 raise UserFacingError(NOT_YOURS)
             if found is None:
                 raise UserFacingError(f"No loop `{query}`; `/interview status EMAIL` lists ids.")
-            return f"Loop `{query}`", [_status(found, zone)]
+            return f"Loop `{query}`", [_status(found, zone, session=session, now=now)]
         else:
             mine = (
                 Loop.recruiter_slack_id == user_id
@@ -143,7 +147,9 @@ def status(services: Services, query: str | None, user_id: str) -> tuple[str, li
                 .order_by(col(Loop.id))
             ).all()
             title = "Your loops in flight"
-        return title, [_status(bundle(loop, session=session), zone) for loop in loops]
+        return title, [
+            _status(bundle(loop, session=session), zone, session=session, now=now) for loop in loops
+        ]
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,7 @@ def cancel(services: Services, *, short_id: str, user_id: str, reason: str | Non
         withdrawn = _withdraw(
             found, reason, session=session, now=services.clock(), render=services.render
         )
+        revoke_links(found.loop.id, "cancelled", session=session, now=services.clock())
         audit(
             "loop.cancelled",
             session=session,
@@ -291,10 +298,29 @@ def reschedule(services: Services, *, short_id: str, user_id: str) -> ProposalVi
         withdrawn = _withdraw(
             found, "rescheduling", session=session, now=services.clock(), render=services.render
         )
+        had_link = revoke_links(loop.id, "rescheduled", session=session, now=services.clock())
         audit("loop.rescheduled", session=session, actor=user_id, loop_id=loop.id)
         loop_id = loop.id
     _tell_withdrawn(services, withdrawn, short_id)
-    return replan(services, loop_id, note=f"Rescheduling loop `{short_id}`: fresh options.")
+    view = replan(services, loop_id, note=f"Rescheduling loop `{short_id}`: fresh options.")
+    if had_link:
+        _reissue_link(services, short_id, user_id)
+    return view
+
+
+def _reissue_link(services: Services, short_id: str, user_id: str) -> None:
+    """The old candidate link stopped working with the reschedule; the recruiter gets a new one."""
+    try:
+        text, blocks = link_message(
+            services,
+            short_id=short_id,
+            user_id=user_id,
+            note=f"Loop `{short_id}` was rescheduled, so the candidate's old link no longer "
+            "works. Send them this new one.",
+        )
+        services.messenger.send_dm(user_id, text, blocks)
+    except (LinkError, MessagingError) as error:
+        log.warning("could not reissue the candidate link: %s", error, extra={"loop": short_id})
 
 
 def templates(services: Services) -> list[tuple[str, str, list[str]]]:

@@ -8,8 +8,9 @@ recruiter picks is in `choose.py`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -66,8 +67,15 @@ def plan(
     candidate: CandidateSpec,
     window: tuple[date, date],
     exclude_loop_id: int | None,
+    *,
+    max_options: int = 5,
+    planner: Callable[[dict[str, Any]], dict[str, Any]] = run_planner,
+    now: datetime | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
-    """Gather inputs (DB, then Google outside any transaction) and run the planner."""
+    """Gather inputs (DB, then Google outside any transaction) and run the planner.
+
+    `planner` and `now` let the candidate page share planning runs (see candidate_page.py).
+    """
     calendar = require_calendar(services)
     with session_scope(services.engine) as session:
         org = org_view(session=session)
@@ -92,9 +100,10 @@ def plan(
             held=held,
             candidate=candidate,
             window=window,
-            now=services.clock(),
+            now=now or services.clock(),
+            max_options=max_options,
         )
-    answer = run_planner(request)
+    answer = planner(request)
     return request, answer, unknown_calendars(roster, busy)
 
 
@@ -150,6 +159,7 @@ def propose(services: Services, spec: ScheduleInput) -> ProposalView:
             options=option_views(answer["options"], titles, session=session),
             reason=answer["diagnostics"]["reason"],
             unknown_calendars=unknown,
+            candidate_link=services.settings.public_url is not None,
         )
 
 
@@ -182,8 +192,31 @@ def _upsert_candidate(spec: ScheduleInput, zone: str, *, session: Session) -> Ca
     return person
 
 
-def replan(services: Services, loop_id: int, note: str) -> ProposalView:
-    """Fresh options for an existing loop with its original constraints; stays PROPOSED."""
+@dataclass(frozen=True)
+class LoopPlan:
+    """A fresh plan for an existing loop, with what rendering it needs."""
+
+    request: dict[str, Any]
+    answer: dict[str, Any]
+    unknown: dict[str, str]
+    titles: dict[str, str]
+    template_title: str
+
+
+def plan_for_loop(
+    services: Services,
+    loop_id: int,
+    *,
+    availability: tuple[TimeRange, ...] | None = None,
+    window: tuple[date, date] | None = None,
+    max_options: int = 5,
+    planner: Callable[[dict[str, Any]], dict[str, Any]] = run_planner,
+    now: datetime | None = None,
+) -> LoopPlan:
+    """Plan an existing loop again with its constraints (or the given availability/window).
+
+    Nothing is stored: the recruiter's `replan` stores the answer, the candidate page shows it.
+    """
     with session_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None and loop.request is not None
@@ -191,32 +224,58 @@ def replan(services: Services, loop_id: int, note: str) -> ProposalView:
         if found is None:
             raise UserFacingError(f"Template `{loop.template_key}` no longer exists.")
         template, stages = found
-        original = loop.request
-        window = (date.fromisoformat(loop.window_start), date.fromisoformat(loop.window_end))
-        availability = original["candidate"].get("availability")
-        candidate = CandidateSpec(
-            loop.candidate_timezone,
-            None
-            if availability is None
-            else tuple(
-                TimeRange(parse_instant(a["start"]), parse_instant(a["end"])) for a in availability
-            ),
-        )
-    request, answer, unknown = plan(services, template, stages, candidate, window, loop_id)
+        if window is None:
+            window = (date.fromisoformat(loop.window_start), date.fromisoformat(loop.window_end))
+        if availability is None:
+            stored = loop.request["candidate"].get("availability")
+            if stored is not None:
+                availability = tuple(
+                    TimeRange(parse_instant(a["start"]), parse_instant(a["end"])) for a in stored
+                )
+        candidate = CandidateSpec(loop.candidate_timezone, availability)
+    request, answer, unknown = plan(
+        services,
+        template,
+        stages,
+        candidate,
+        window,
+        loop_id,
+        max_options=max_options,
+        planner=planner,
+        now=now,
+    )
+    titles = {stage.name: stage.title for stage in stages}
+    return LoopPlan(request, answer, unknown, titles, template.title)
+
+
+def replan(
+    services: Services,
+    loop_id: int,
+    note: str,
+    *,
+    availability: tuple[TimeRange, ...] | None = None,
+    window: tuple[date, date] | None = None,
+) -> ProposalView:
+    """Fresh options for an existing loop with its original constraints (or the candidate's own
+    times and the window around them); stays PROPOSED."""
+    fresh = plan_for_loop(services, loop_id, availability=availability, window=window)
+    request, answer = fresh.request, fresh.answer
     with session_scope(services.engine) as session:
         loop = session.get(Loop, loop_id)
         assert loop is not None
         loop.request, loop.proposals, loop.chosen_option = request, answer["options"], None
+        if window is not None:
+            loop.window_start, loop.window_end = window[0].isoformat(), window[1].isoformat()
         candidate_row = session.get(Candidate, loop.candidate_id)
         assert candidate_row is not None
-        titles = {stage.name: stage.title for stage in stages}
         return ProposalView(
             loop_id=loop.short_id,
             candidate=candidate_row.name or candidate_row.email,
             candidate_timezone=loop.candidate_timezone,
-            template_title=template.title,
-            options=option_views(answer["options"], titles, session=session),
+            template_title=fresh.template_title,
+            options=option_views(answer["options"], fresh.titles, session=session),
             reason=answer["diagnostics"]["reason"],
-            unknown_calendars=unknown,
+            unknown_calendars=fresh.unknown,
             note=note,
+            candidate_link=services.settings.public_url is not None,
         )

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from flask import Flask
 
 from bot.services.context import Services
+from bot.web.candidate import add_candidate_pages
 
 BlueprintFactory = Callable[[Services, Flask], None]
 
 # Each feature that serves public pages registers itself here: a function that adds its routes
 # (usually one blueprint) to the app. Kept as an explicit list so the set of public endpoints is
 # visible in one place.
-PUBLIC_FEATURES: list[BlueprintFactory] = []
+PUBLIC_FEATURES: list[BlueprintFactory] = [add_candidate_pages]
 
 
 def create_public_app(services: Services) -> Flask | None:

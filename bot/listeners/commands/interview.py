@@ -16,6 +16,7 @@ from bot.grammar import (
     HELP,
     Cancel,
     Help,
+    Invite,
     OpenScheduleForm,
     Pools,
     Reschedule,
@@ -29,6 +30,7 @@ from bot.listeners.delivery import submit_once
 from bot.listeners.replies import report_failure
 from bot.logging_setup import log_context
 from bot.services import loops
+from bot.services.candidate_links import LinkError, link_message
 from bot.services.context import Services
 from bot.services.directory import active_templates, is_recruiter, org_view
 from bot.services.errors import UserFacingError
@@ -37,6 +39,10 @@ from storage.engine import read_scope
 
 log = logging.getLogger(__name__)
 RECRUITERS_ONLY = "Only recruiters can {what}. Nothing changed."
+NO_PUBLIC_URL = (
+    "Candidate links are off: the bot has no public address (PUBLIC_URL and SECRET_KEY are not "
+    "set). Ask whoever runs the bot to set them, or use `/interview schedule`. Nothing changed."
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -74,6 +80,7 @@ def handle(
         verb = {
             OpenScheduleForm: "schedule",
             Schedule: "schedule",
+            Invite: "invite candidates to",
             Cancel: "cancel",
             Reschedule: "reschedule",
         }[type(command)]
@@ -102,6 +109,26 @@ def handle(
             date_to=command.date_to,
         )
         submit_once(services, body, run_schedule, services, spec, respond)
+        return
+    if isinstance(command, Invite):
+        if services.settings.public_url is None:
+            ack(response_type="ephemeral", text=NO_PUBLIC_URL)
+            return
+        ack(
+            response_type="ephemeral",
+            text=f"Making a candidate link for {command.email} (`{command.template}`); it will "
+            "arrive in a DM from me.",
+        )
+        spec = ScheduleInput(
+            recruiter=user,
+            candidate_email=command.email,
+            template_key=command.template,
+            candidate_name=command.name,
+            timezone=command.timezone,
+            date_from=command.date_from,
+            date_to=command.date_to,
+        )
+        submit_once(services, body, run_invite, services, spec, respond)
         return
     if isinstance(command, Cancel):
         ack(response_type="ephemeral", text=f"Cancelling loop `{command.loop_id}`…")
@@ -147,6 +174,22 @@ def run_schedule(services: Services, spec: ScheduleInput, respond: Respond) -> N
             report_failure(respond, "planning the loop")
             raise
         text, blocks = proposals_message(view)
+        with log_context(loop=view.loop_id):
+            services.messenger.send_dm(spec.recruiter, text, blocks)
+
+
+def run_invite(services: Services, spec: ScheduleInput, respond: Respond) -> None:
+    """Plan the loop (so it exists with its window and zone), then give the recruiter a link."""
+    with log_context(user=spec.recruiter):
+        try:
+            view = propose(services, spec)
+            text, blocks = link_message(services, short_id=view.loop_id, user_id=spec.recruiter)
+        except (UserFacingError, LinkError) as error:
+            respond(response_type="ephemeral", replace_original=False, text=str(error))
+            return
+        except Exception:
+            report_failure(respond, "making the candidate link")
+            raise
         with log_context(loop=view.loop_id):
             services.messenger.send_dm(spec.recruiter, text, blocks)
 
