@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.ports import CalendarEvent
-from bot.services.calendar_intents import has_open_intent
+from bot.services.calendar_intents import OPEN_STATES
 from bot.services.calendar_sync.classify import LIVE_LOOPS, Seat, SessionFacts
 from bot.services.directory import display_name
 from storage.models import (
+    CalendarIntent,
     Candidate,
     Interviewer,
     InterviewerRequest,
@@ -44,6 +45,23 @@ def _by_ids(model: type[M], column: Any, ids: Iterable[Any], *, session: Session
     for part in _chunks(unique):
         rows.extend(session.exec(select(model).where(column.in_(part))).all())
     return rows
+
+
+def sessions_with_open_intent(session_ids: Iterable[int], *, session: Session) -> set[int]:
+    """The batch form of `calendar_intents.has_open_intent`: which of these sessions the bot
+    still has a calendar write pending or in flight for (one query per 500 ids, not one each).
+    """
+    found: set[int] = set()
+    for part in _chunks(sorted(set(session_ids))):
+        found.update(
+            session.exec(
+                select(CalendarIntent.session_id).where(
+                    col(CalendarIntent.session_id).in_(part),
+                    col(CalendarIntent.state).in_([s.value for s in OPEN_STATES]),
+                )
+            ).all()
+        )
+    return found
 
 
 def load_facts(events: Sequence[CalendarEvent], *, session: Session) -> dict[str, SessionFacts]:
@@ -104,6 +122,7 @@ def _facts(matched: dict[str, InterviewSession], *, session: Session) -> dict[st
             Interviewer, col(Interviewer.id), (r.interviewer_id for r in requests), session=session
         )
     }
+    busy = sessions_with_open_intent((s.id for s in items if s.id is not None), session=session)
     seats: dict[int, list[Seat]] = {}
     for ask in requests:
         assert ask.id is not None
@@ -136,7 +155,7 @@ def _facts(matched: dict[str, InterviewSession], *, session: Session) -> dict[st
             zone=loop.candidate_timezone,
             seats=tuple(seats.get(item.id, [])),
             reported=frozenset(item.calendar_changes or []),
-            open_intent=has_open_intent(item.id, session=session),
+            open_intent=item.id in busy,
         )
     return facts
 

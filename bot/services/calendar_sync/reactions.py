@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.ports import MessagingError
 from bot.services.calendar_sync.classify import (
@@ -55,8 +55,8 @@ def apply(services: Services, decided: Sequence[tuple[SessionFacts, Reaction]]) 
     for facts, reaction in decided:
         if isinstance(reaction, PersonChanged):
             changes.setdefault(facts.loop_id, []).append((facts, reaction))
-    for loop_changes in changes.values():
-        _needs_attention(services, loop_changes, applied)
+    if changes:
+        _needs_attention(services, list(changes.values()), applied)
     retry_later: set[int] = set()
     for facts, reaction in decided:
         if isinstance(reaction, InterviewerDeclined) and not _release(
@@ -90,7 +90,7 @@ def _release(
     except ModuleNotFoundError:
         what = f"{seat.name} declined the “{facts.title}” invitation in Google Calendar"
         change = PersonChanged(facts.session_id, facts.loop_id, f"declined:{seat.email}", what)
-        _needs_attention(services, [(facts, change)], applied)
+        _needs_attention(services, [[(facts, change)]], applied)
         return True
     # The recruiter's message already says who declined what; no separate reason to repeat.
     result = release.release_interviewer(
@@ -107,49 +107,62 @@ def _release(
 
 
 def _needs_attention(
-    services: Services, changes: Sequence[tuple[SessionFacts, PersonChanged]], applied: Applied
+    services: Services,
+    by_loop: Sequence[Sequence[tuple[SessionFacts, PersonChanged]]],
+    applied: Applied,
 ) -> None:
+    """Every loop's changes in one transaction, then one DM per loop to its recruiter."""
+    notices: list[tuple[str, str, list[str]]] = []  # (recruiter, loop id, changes)
+    with session_scope(services.engine) as session:
+        for changes in by_loop:
+            notices.append(_mark(changes, session=session))
+    for recruiter, short_id, whats in notices:
+        applied.attention_loops.append(short_id)
+        text, blocks = services.render.calendar_change(short_id, whats)
+        try:
+            services.messenger.send_dm(recruiter, text, blocks)
+        except MessagingError as error:  # the state change stands; App Home and status show it
+            log.warning(
+                "could not DM the recruiter about a calendar change: %s",
+                error.code,
+                extra={"loop": short_id},
+            )
+
+
+def _mark(
+    changes: Sequence[tuple[SessionFacts, PersonChanged]], *, session: Session
+) -> tuple[str, str, list[str]]:
+    """Record one loop's changes as reported and put the loop in "needs attention"."""
     facts = changes[0][0]
     whats = [change.what for _, change in changes]
-    with session_scope(services.engine) as session:
-        for item_facts, change in changes:
-            item = session.get(InterviewSession, item_facts.session_id)
-            assert item is not None
-            item.calendar_changes = [*(item.calendar_changes or []), change.fingerprint]
-        reason = "changed in Google Calendar: " + "; ".join(whats)
-        loop = session.get(Loop, facts.loop_id)
-        assert loop is not None
-        if loop.state is LoopState.NEEDS_ATTENTION:  # already waiting: add this to the reason
-            reason = f"{loop.attention_reason}; {reason}" if loop.attention_reason else reason
-            session.execute(
-                sa.update(Loop)
-                .where(col(Loop.id) == facts.loop_id, col(Loop.state) == LoopState.NEEDS_ATTENTION)
-                .values(attention_reason=reason)
-            )
-        else:
-            transition(
-                Loop,
-                facts.loop_id,
-                LoopState.NEEDS_ATTENTION,
-                session=session,
-                expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
-                values={"attention_reason": reason},
-            )
-        audit(
-            "loop.calendar_changed",
+    for item_facts, change in changes:
+        item = session.get(InterviewSession, item_facts.session_id)
+        assert item is not None
+        item.calendar_changes = [*(item.calendar_changes or []), change.fingerprint]
+    reason = "changed in Google Calendar: " + "; ".join(whats)
+    loop = session.get(Loop, facts.loop_id)
+    assert loop is not None
+    if loop.state is LoopState.NEEDS_ATTENTION:  # already waiting: add this to the reason
+        reason = f"{loop.attention_reason}; {reason}" if loop.attention_reason else reason
+        session.execute(
+            sa.update(Loop)
+            .where(col(Loop.id) == facts.loop_id, col(Loop.state) == LoopState.NEEDS_ATTENTION)
+            .values(attention_reason=reason)
+        )
+    else:
+        transition(
+            Loop,
+            facts.loop_id,
+            LoopState.NEEDS_ATTENTION,
             session=session,
-            actor=ACTOR,
-            loop_id=facts.loop_id,
-            details={"changes": [change.fingerprint for _, change in changes], "what": whats},
+            expected=[LoopState.PENDING, LoopState.BOOKING, LoopState.BOOKED],
+            values={"attention_reason": reason},
         )
-        recruiter = loop.recruiter_slack_id
-    applied.attention_loops.append(facts.short_id)
-    text, blocks = services.render.calendar_change(facts.short_id, whats)
-    try:
-        services.messenger.send_dm(recruiter, text, blocks)
-    except MessagingError as error:  # the state change stands; App Home and status show it
-        log.warning(
-            "could not DM the recruiter about a calendar change: %s",
-            error.code,
-            extra={"loop": facts.short_id},
-        )
+    audit(
+        "loop.calendar_changed",
+        session=session,
+        actor=ACTOR,
+        loop_id=facts.loop_id,
+        details={"changes": [change.fingerprint for _, change in changes], "what": whats},
+    )
+    return loop.recruiter_slack_id, facts.short_id, whats
