@@ -261,11 +261,17 @@ def test_a_decline_in_calendar_30_minutes_before_goes_to_the_recruiter(harness: 
     harness.clock.now = item.start - timedelta(minutes=30)
     harness.calendar.set_response(event["id"], email, "declined")
     harness.calendar.reset_requests()
+    with session_scope(harness.engine) as session:
+        asks_before = len(session.exec(select(InterviewerRequest)).all())
 
     sync(harness)
 
     told = harness.dms(RECRUITER)[-1]["text"]
-    assert f"`{short_id}`" in told and "declined" in told
+    assert f"`{short_id}`" in told and ":rotating_light:" in told
+    assert "declined the invitation to *Code review*, which starts in 30 minutes" in told
+    with session_scope(harness.engine) as session:
+        assert len(session.exec(select(InterviewerRequest)).all()) == asks_before  # nobody asked
+    assert harness.loops()[0].state is LoopState.NEEDS_ATTENTION
     # No event is written (a replacement at the same time may be looked for: free/busy reads).
     writes = [r for r in harness.calendar.api_requests() if r.method != "GET"]
     assert [r for r in writes if "freeBusy" not in r.path] == []
@@ -295,3 +301,31 @@ def test_the_bots_own_patch_is_not_reported_before_or_after_it_lands(harness: Ha
     after = sync(harness)  # the bot's own patch comes back as a change: it matches the DB
     assert after.events == 1 and after.reactions == 1  # only the answer is recorded
     assert attention_dms(harness) == [] and harness.loops()[0].state is LoopState.BOOKED
+
+
+def test_an_interviewer_declining_in_calendar_gets_a_replacement_and_the_event_is_patched(
+    harness: Harness,
+) -> None:
+    short_id = booked(harness)
+    item, event = session_event(harness, "Retrospective")
+    email, decliner = seat_email(harness, item)
+    other = "U07GUS" if decliner == "U06FAY" else "U06FAY"
+    harness.calendar.set_response(event["id"], email, "declined")
+
+    sync(harness)
+
+    note = harness.dms(RECRUITER)[-1]["text"]
+    assert f"`{short_id}`" in note and "declined the invitation to *Retrospective*" in note
+    (ask,) = harness.pending_request_buttons(other)
+    assert attention_dms(harness) == []
+    harness.calendar.reset_requests()
+    harness.click(ask["action_id"], ask["value"], other)
+
+    (patch,) = harness.calendar.api_requests("PATCH")
+    assert patch.query["sendUpdates"] == "all"
+    attendees = {a["email"] for a in harness.calendar.events[event["id"]]["attendees"]}
+    assert attendees == {f"{other[3:].lower()}@corp.example", "ada@cand.example"}
+    assert harness.loops()[0].state is LoopState.BOOKED
+    dms = len(harness.dms(RECRUITER))
+    echo = sync(harness)  # the bot's own patch comes back: not a change
+    assert echo.events == 1 and len(harness.dms(RECRUITER)) == dms

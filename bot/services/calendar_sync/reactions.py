@@ -1,9 +1,9 @@
 """Carrying out what the classifier decided.
 
-- An interviewer declined the invitation → `release_interviewer` (issue 11's shared path with
-  `decline_slot` / `cant_make_it`: a replacement from the pool, else moving the session, else
-  the recruiter; the event is patched once the replacement confirms). Where that service is
-  absent the recruiter is told and the loop needs attention, like any change nobody can fix.
+- An interviewer declined the invitation → `release_interviewer` (the path `decline_slot` and
+  `cant_make_it` share: a replacement from the pool, else moving the session, else the
+  recruiter is told; within 24 h the recruiter is told at once; the event is patched once the
+  replacement confirms).
 - The event was deleted or moved, or the candidate declined → the loop needs attention and its
   recruiter gets one DM per loop naming the loop and every change, with Reschedule / Cancel
   buttons. Nothing is recreated or moved back.
@@ -15,7 +15,6 @@ reported fingerprint, the stored answer), so a sync that fails half way is simpl
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,13 +31,14 @@ from bot.services.calendar_sync.classify import (
     SessionFacts,
 )
 from bot.services.context import Services
+from bot.services.release import CALENDAR_ACTOR, release_interviewer
 from storage.engine import session_scope
 from storage.models import InterviewerRequest, InterviewSession, Loop, LoopState
 from storage.repo import audit
 from storage.states import transition
 
 log = logging.getLogger(__name__)
-ACTOR = "calendar"  # the actor `release_interviewer` knows as "declined in Google Calendar"
+ACTOR = CALENDAR_ACTOR  # `release_interviewer`'s actor for "declined in Google Calendar"
 
 
 @dataclass
@@ -84,23 +84,15 @@ def _release(
 ) -> bool:
     """Release the decliner like `decline_slot`; False when it must be tried at the next sync
     (the loop's invitations are being sent right now)."""
-    seat = next(s for s in facts.seats if s.request_id == reaction.request_id)
-    try:
-        release = importlib.import_module("bot.services.release")
-    except ModuleNotFoundError:
-        what = f"{seat.name} declined the “{facts.title}” invitation in Google Calendar"
-        change = PersonChanged(facts.session_id, facts.loop_id, f"declined:{seat.email}", what)
-        _needs_attention(services, [[(facts, change)]], applied)
-        return True
     # The recruiter's message already says who declined what; no separate reason to repeat.
-    result = release.release_interviewer(
+    result = release_interviewer(
         services,
         session_id=reaction.session_id,
         interviewer_id=reaction.interviewer_id,
         reason="",
-        actor=ACTOR,
+        actor=CALENDAR_ACTOR,
     )
-    if getattr(result, "outcome", None) == "busy":
+    if result.outcome == "busy":
         return False
     applied.releases += 1
     return True
