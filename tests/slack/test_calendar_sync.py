@@ -329,3 +329,18 @@ def test_an_interviewer_declining_in_calendar_gets_a_replacement_and_the_event_i
     dms = len(harness.dms(RECRUITER))
     echo = sync(harness)  # the bot's own patch comes back: not a change
     assert echo.events == 1 and len(harness.dms(RECRUITER)) == dms
+
+
+def test_the_notices_buttons_resolve_the_loop(harness: Harness) -> None:
+    booked(harness)
+    _, event = session_event(harness, "Retrospective")
+    harness.calendar.delete_by_someone_else(event["id"])
+    sync(harness)
+    (notice,) = attention_dms(harness)
+    (cancel,) = harness.buttons(notice, "cancel_loop")
+
+    harness.click(cancel["action_id"], cancel["value"], RECRUITER)
+
+    assert harness.loops()[0].state is LoopState.CANCELLED
+    assert harness.calendar.events == {}
+    assert sync(harness).reactions == 0  # the bot's own deletes of the other two events
