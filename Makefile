@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/freebusy.py
 	$(PY) benchmarks/reminders.py
 	-$(PY) benchmarks/booking.py  # PostgreSQL only: needs TEST_DATABASE_URL
+	$(PY) benchmarks/calendar_sync.py
+	-$(PY) benchmarks/candidate_page.py  # exits 1 when a target is missed; the report still prints
 	-$(PY) benchmarks/slack_ack.py  # exits 1 when a target is missed; the report still prints
 	-$(PY) benchmarks/sandbox.py  # make run to page, click to DM (needs Chromium)
 
