@@ -23,6 +23,8 @@ def check_run_settings(settings: Settings, *, http: bool) -> None:
             settings.require("SLACK_SIGNING_SECRET", "for run --http")
         else:
             settings.require("SLACK_APP_TOKEN", "for Socket Mode (or use run --http)")
+        if settings.public_url is not None:
+            settings.require_public()  # SECRET_KEY must come with PUBLIC_URL
     except MissingSettingError as error:
         raise BadInputError(str(error)) from None
 

@@ -105,6 +105,15 @@ def test_missing_org_file_is_bad_input(tmp_path: Path) -> None:
         ((), {}, "SLACK_BOT_TOKEN"),
         ((), {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
         (("--http",), {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        (
+            (),
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "SLACK_APP_TOKEN": "xapp-1",
+                "PUBLIC_URL": "https://x.test",
+            },
+            "SECRET_KEY",
+        ),
     ],
 )
 def test_run_without_configuration_exits_2_quickly(
