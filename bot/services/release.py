@@ -137,15 +137,7 @@ def take_off(
                 session=session,
                 expected=[item.state],
             )
-        asked: tuple[int, ...] = ()
-        if stand_in is not None:
-            asked = open_requests(
-                item.id,
-                [stand_in],
-                session=session,
-                now=now,
-                nudge_after=services.settings.confirm_nudge_after,
-            )
+        asked = _ask_stand_in(services, item.id, stand_in, now, session=session)
         audit(
             "request.released",
             session=session,
@@ -218,6 +210,26 @@ def _check(
             short_id,
         )
     return item, loop, ask, person
+
+
+def _ask_stand_in(
+    services: Services,
+    session_id: int,
+    stand_in: int | None,
+    now: datetime,
+    *,
+    session: Session,
+) -> tuple[int, ...]:
+    """Ask the named stand-in (if any) to cover the session; the ids of the requests opened."""
+    if stand_in is None:
+        return ()
+    return open_requests(
+        session_id,
+        [stand_in],
+        session=session,
+        now=now,
+        nudge_after=services.settings.confirm_nudge_after,
+    )
 
 
 def _who(person: Interviewer, actor: str) -> str:
@@ -312,15 +324,8 @@ def refill_seat(
                 "was moved; nothing changed.",
                 loop.short_id,
             )
-        asked: tuple[int, ...] = ()
+        asked = _ask_stand_in(services, item.id, stand_in, now, session=session)
         if stand_in is not None:
-            asked = open_requests(
-                item.id,
-                [stand_in],
-                session=session,
-                now=now,
-                nudge_after=services.settings.confirm_nudge_after,
-            )
             audit(
                 "session.stand_in",
                 session=session,
