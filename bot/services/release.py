@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.mrkdwn import escape
 from bot.reminders.outbox import cancel_reminders, plan_session_reminders
 from bot.services.asks import notify, open_requests, send_requests, show_outcome
+from bot.services.booking import mark_booked
 from bot.services.calendar_intents import request_event_patch
 from bot.services.context import Services
 from bot.services.directory import display_name
@@ -362,13 +363,7 @@ def rebook_session(services: Services, session_id: int, *, session: Session) -> 
     ):
         return False
     request_event_patch(session_id, session=session, now=services.clock())
-    transition(
-        InterviewSession,
-        session_id,
-        SessionState.BOOKED,
-        session=session,
-        expected=[SessionState.CONFIRMED],
-    )
+    mark_booked(session_id, session=session)
     if loop.state is LoopState.NEEDS_ATTENTION and (loop.attention_reason or "").startswith(
         OPEN_SEAT
     ):
