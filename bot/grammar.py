@@ -10,6 +10,7 @@ import re
 import shlex
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.mrkdwn import escape, unescape
@@ -77,7 +78,9 @@ class OpenScheduleForm:
 
 
 @dataclass(frozen=True)
-class Schedule:
+class LoopRequest:
+    """What `schedule` and `invite` both name: a candidate, a template and optional limits."""
+
     email: str
     template: str
     name: str | None = None
@@ -87,15 +90,13 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class Invite:
-    """Like Schedule, but the candidate gets a link to pick a time (CONTRACT.md section 7)."""
+class Schedule(LoopRequest):
+    """Plan a loop now; the recruiter picks one of the proposed options."""
 
-    email: str
-    template: str
-    name: str | None = None
-    timezone: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+
+@dataclass(frozen=True)
+class Invite(LoopRequest):
+    """Like Schedule, but the candidate gets a link to pick a time (CONTRACT.md section 7)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ Command = (
     | Templates
     | Pools
 )
+_Request = TypeVar("_Request", Schedule, Invite)
 
 
 def _tokens(text: str, command: str | None) -> list[str]:
@@ -226,7 +228,8 @@ def _swap(tokens: list[str]) -> Swap:
     return Swap(loop_id, old, new)
 
 
-def _schedule(tokens: list[str], command: str = "schedule") -> Schedule:
+def _loop_request(tokens: list[str], command: str, kind: type[_Request]) -> _Request:
+    """The arguments shared by `schedule` and `invite`, parsed into `kind`."""
     positional, options = _split(tokens, {"name", "tz", "from", "to"}, command)
     if len(positional) < 2:
         raise UsageError("Give the candidate's email and a template.", command)
@@ -246,7 +249,7 @@ def _schedule(tokens: list[str], command: str = "schedule") -> Schedule:
     date_to = parse_date(options["to"], "to", command) if "to" in options else None
     if date_from and date_to and date_to < date_from:
         raise UsageError(f"`to={date_to}` is before `from={date_from}`.", command)
-    return Schedule(
+    return kind(
         email=email,
         template=template,
         name=name.strip()[:200] if name else None,
@@ -267,20 +270,14 @@ def parse_command(text: str) -> Command:
         return Help()
     if verb == "schedule":
         rest_tokens = _tokens(text.strip()[len(tokens[0]) :], "schedule")
-        return _schedule(rest_tokens) if rest_tokens else OpenScheduleForm()
+        if not rest_tokens:
+            return OpenScheduleForm()
+        return _loop_request(rest_tokens, "schedule", Schedule)
     if verb == "invite":
         rest_tokens = _tokens(text.strip()[len(tokens[0]) :], "invite")
         if not rest_tokens:
             raise UsageError("Give the candidate's email and a template.", "invite")
-        parsed = _schedule(rest_tokens, "invite")
-        return Invite(
-            email=parsed.email,
-            template=parsed.template,
-            name=parsed.name,
-            timezone=parsed.timezone,
-            date_from=parsed.date_from,
-            date_to=parsed.date_to,
-        )
+        return _loop_request(rest_tokens, "invite", Invite)
     if verb == "status":
         if len(rest) > 1:
             raise UsageError("Give at most one email or loop id.", "status")

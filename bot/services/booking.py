@@ -11,6 +11,7 @@ whatever lands after it is removed again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
 
@@ -126,12 +127,31 @@ def start_booking(loop_id: int, *, session: Session, services: Services) -> bool
         values={"attention_reason": None},
     ):
         return False
+    _request_events(services, found, session=session)
+    audit("loop.booking", session=session, actor="system", loop_id=loop_id)
+    return True
+
+
+def _request_events(services: Services, found: LoopBundle, *, session: Session) -> None:
+    """Durable intents for the worker to create every session's event (loop now BOOKING)."""
     now = services.clock()
     for item in found.sessions:
         assert item.id is not None
         request_event_insert(item.id, session=session, now=now)
-    audit("loop.booking", session=session, actor="system", loop_id=loop_id)
-    return True
+
+
+def mark_booked(
+    session_id: int, *, session: Session, values: Mapping[str, object] | None = None
+) -> bool:
+    """CONFIRMED → BOOKED (compare-and-set): the session's event exists in Calendar."""
+    return transition(
+        InterviewSession,
+        session_id,
+        SessionState.BOOKED,
+        session=session,
+        expected=[SessionState.CONFIRMED],
+        values=values,
+    )
 
 
 def session_wanted(loop: Loop, item: InterviewSession) -> bool:
@@ -187,14 +207,7 @@ def record_insert(session_id: int, ref: EventRef, *, session: Session, services:
         return False
     values = {"calendar_event_id": ref.event_id, "meet_link": ref.meet_link}
     if item.state is SessionState.CONFIRMED:
-        transition(
-            InterviewSession,
-            session_id,
-            SessionState.BOOKED,
-            session=session,
-            expected=[SessionState.CONFIRMED],
-            values=values,
-        )
+        mark_booked(session_id, session=session, values=values)
     else:
         item.calendar_event_id, item.meet_link = ref.event_id, ref.meet_link
     return complete_booking(loop.id, session=session, services=services)
@@ -348,10 +361,7 @@ def retry_booking(services: Services, *, short_id: str, user_id: str) -> str:
             expected=[LoopState.NEEDS_ATTENTION],
             values={"attention_reason": None},
         )
-        now = services.clock()
-        for item in found.sessions:
-            assert item.id is not None
-            request_event_insert(item.id, session=session, now=now)
+        _request_events(services, found, session=session)
         audit("loop.booking_retried", session=session, actor=user_id, loop_id=loop.id)
         loop_id = loop.id
     from bot.services.intent_worker import run_intents

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.mrkdwn import escape
 from bot.reminders.outbox import cancel_reminders, plan_session_reminders
 from bot.services.asks import notify, open_requests, send_requests, show_outcome
+from bot.services.booking import mark_booked
 from bot.services.calendar_intents import request_event_patch
 from bot.services.context import Services
 from bot.services.directory import display_name
@@ -137,15 +138,7 @@ def take_off(
                 session=session,
                 expected=[item.state],
             )
-        asked: tuple[int, ...] = ()
-        if stand_in is not None:
-            asked = open_requests(
-                item.id,
-                [stand_in],
-                session=session,
-                now=now,
-                nudge_after=services.settings.confirm_nudge_after,
-            )
+        asked = _ask_stand_in(services, item.id, stand_in, now, session=session)
         audit(
             "request.released",
             session=session,
@@ -218,6 +211,26 @@ def _check(
             short_id,
         )
     return item, loop, ask, person
+
+
+def _ask_stand_in(
+    services: Services,
+    session_id: int,
+    stand_in: int | None,
+    now: datetime,
+    *,
+    session: Session,
+) -> tuple[int, ...]:
+    """Ask the named stand-in (if any) to cover the session; the ids of the requests opened."""
+    if stand_in is None:
+        return ()
+    return open_requests(
+        session_id,
+        [stand_in],
+        session=session,
+        now=now,
+        nudge_after=services.settings.confirm_nudge_after,
+    )
 
 
 def _who(person: Interviewer, actor: str) -> str:
@@ -312,15 +325,8 @@ def refill_seat(
                 "was moved; nothing changed.",
                 loop.short_id,
             )
-        asked: tuple[int, ...] = ()
+        asked = _ask_stand_in(services, item.id, stand_in, now, session=session)
         if stand_in is not None:
-            asked = open_requests(
-                item.id,
-                [stand_in],
-                session=session,
-                now=now,
-                nudge_after=services.settings.confirm_nudge_after,
-            )
             audit(
                 "session.stand_in",
                 session=session,
@@ -357,13 +363,7 @@ def rebook_session(services: Services, session_id: int, *, session: Session) -> 
     ):
         return False
     request_event_patch(session_id, session=session, now=services.clock())
-    transition(
-        InterviewSession,
-        session_id,
-        SessionState.BOOKED,
-        session=session,
-        expected=[SessionState.CONFIRMED],
-    )
+    mark_booked(session_id, session=session)
     if loop.state is LoopState.NEEDS_ATTENTION and (loop.attention_reason or "").startswith(
         OPEN_SEAT
     ):

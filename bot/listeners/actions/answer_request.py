@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.ids import ActionId, action_pattern
+from bot.listeners.actions.clicker import clicker
 from bot.listeners.delivery import submit_once
 from bot.listeners.events.app_home import publish_home
 from bot.listeners.replies import report_failure
@@ -29,8 +30,7 @@ def register(app: App, services: Services) -> None:
             ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
         ) -> None:
             ack()
-            user = str(body.get("user", {}).get("id", ""))
-            from_home = body.get("container", {}).get("type") == "view"
+            user, from_home = clicker(body)
             submit_once(
                 services,
                 body,

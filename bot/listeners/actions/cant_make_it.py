@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.backout import cant_make_it_modal, notice_modal
 from bot.ids import ActionId, action_pattern
+from bot.listeners.actions.clicker import clicker
 from bot.logging_setup import log_context
 from bot.services.backout import check_back_out
 from bot.services.context import Services
@@ -29,9 +30,8 @@ def register(app: App, services: Services) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        user = str(body.get("user", {}).get("id", ""))
+        user, from_home = clicker(body)
         value = str(action.get("value", ""))
-        from_home = body.get("container", {}).get("type") == "view"
         with log_context(user=user, request=value):
             if not value.isdigit():
                 answer(

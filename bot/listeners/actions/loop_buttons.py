@@ -15,6 +15,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.blocks.proposals import proposals_message
 from bot.ids import ActionId, action_pattern
+from bot.listeners.actions.clicker import clicker
 from bot.listeners.delivery import submit_once
 from bot.listeners.events.app_home import publish_home
 from bot.listeners.replies import report_failure
@@ -34,8 +35,7 @@ def register(app: App, services: Services) -> None:
             ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
         ) -> None:
             ack()
-            user = str(body.get("user", {}).get("id", ""))
-            from_home = body.get("container", {}).get("type") == "view"
+            user, from_home = clicker(body)
             short_id = str(action.get("value", "")).strip().upper()
             submit_once(
                 services, body, run, services, task, doing, short_id, user, respond, from_home

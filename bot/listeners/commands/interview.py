@@ -17,6 +17,7 @@ from bot.grammar import (
     Cancel,
     Help,
     Invite,
+    LoopRequest,
     OpenScheduleForm,
     Pools,
     Reschedule,
@@ -102,16 +103,7 @@ def handle(
             text=f"Planning a `{command.template}` loop for {escape(command.email)}; options will "
             "arrive in a DM from me.",
         )
-        spec = ScheduleInput(
-            recruiter=user,
-            candidate_email=command.email,
-            template_key=command.template,
-            candidate_name=command.name,
-            timezone=command.timezone,
-            date_from=command.date_from,
-            date_to=command.date_to,
-        )
-        submit_once(services, body, run_schedule, services, spec, respond)
+        submit_once(services, body, run_schedule, services, _spec(command, user), respond)
         return
     if isinstance(command, Invite):
         if services.settings.public_url is None:
@@ -119,19 +111,10 @@ def handle(
             return
         ack(
             response_type="ephemeral",
-            text=f"Making a candidate link for {command.email} (`{command.template}`); it will "
-            "arrive in a DM from me.",
+            text=f"Making a candidate link for {escape(command.email)} (`{command.template}`); "
+            "it will arrive in a DM from me.",
         )
-        spec = ScheduleInput(
-            recruiter=user,
-            candidate_email=command.email,
-            template_key=command.template,
-            candidate_name=command.name,
-            timezone=command.timezone,
-            date_from=command.date_from,
-            date_to=command.date_to,
-        )
-        submit_once(services, body, run_invite, services, spec, respond)
+        submit_once(services, body, run_invite, services, _spec(command, user), respond)
         return
     if isinstance(command, Cancel):
         ack(response_type="ephemeral", text=f"Cancelling loop `{command.loop_id}`…")
@@ -168,6 +151,19 @@ def run_read(
             report_failure(respond, "answering your command")
             raise
         respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+
+
+def _spec(command: LoopRequest, user: str) -> ScheduleInput:
+    """The service's input for `schedule` and `invite` alike, asked for by `user`."""
+    return ScheduleInput(
+        recruiter=user,
+        candidate_email=command.email,
+        template_key=command.template,
+        candidate_name=command.name,
+        timezone=command.timezone,
+        date_from=command.date_from,
+        date_to=command.date_to,
+    )
 
 
 def run_schedule(services: Services, spec: ScheduleInput, respond: Respond) -> None:
