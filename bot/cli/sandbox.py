@@ -9,13 +9,16 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.common import read_org
 from bot.cli.errors import BadInputError
 from bot.logging_setup import configure_logging
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import SandboxServer
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +98,35 @@ def sandbox_command(
         )
         sys.stdout.flush()
 
-    server.start(on_page=announce)
     done = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM, signal.SIGINT):  # before start: a signal during it counts too
         signal.signal(signum, lambda *_: done.set())
+    server.start(on_page=announce)
     try:
         done.wait()
     finally:
-        server.stop()
+        _stop_within(server, STOP_SECONDS)
+
+
+STOP_SECONDS = 20
+
+
+def _stop_within(server: SandboxServer, seconds: float) -> None:
+    """Stop the sandbox (its data is saved first); a part that does not finish in `seconds`
+    is named on stderr and the process exits anyway, so Ctrl-C always ends the sandbox."""
+    stopper = threading.Thread(target=server.stop, name="sandbox-stop", daemon=True)
+    stopper.start()
+    stopper.join(timeout=seconds)
+    if stopper.is_alive():
+        busy = sorted(t.name for t in threading.enumerate() if t is not threading.current_thread())
+        print(
+            f"sandbox: stopping took over {seconds:.0f} s; exiting anyway (still running: "
+            f"{', '.join(busy)})",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def register(app: typer.Typer) -> None:

@@ -49,11 +49,14 @@ def start(data_dir: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GOOGLE_"))}
     env.pop("ORG_CONFIG", None)
+    # The log goes to a file: a pipe nobody reads fills up (64 KiB) and blocks the process.
+    log = (data_dir.parent / f"sandbox-{port}.log").open("w", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--data-dir",
          str(data_dir), *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
     )  # fmt: skip
+    log.close()  # the child has its own copy
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line.startswith(f"sandbox: open http://127.0.0.1:{port}/"), line
