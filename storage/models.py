@@ -47,6 +47,8 @@ class ReminderKind(enum.StrEnum):
     CONFIRM_ESCALATION = "confirm_escalation"
     FEEDBACK_DUE = "feedback_due"
     LOOP_FINISHED = "loop_finished"
+    LOOP_BOOKED = "loop_booked"  # the booked loop's summary to its recruiter
+    BOOKING_FAILED = "booking_failed"  # the failed booking's notice, with the Retry button
 
 
 class ReminderState(enum.StrEnum):

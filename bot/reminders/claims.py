@@ -108,6 +108,34 @@ def claim_due(
     return [row.id for row in sorted(rows, key=lambda row: (row.due_at, row.id))]
 
 
+def claim_rows(
+    bind: Connection, ids: Sequence[int], *, token: str, now: datetime, lease: timedelta
+) -> list[int]:
+    """Claim these reminders if they are pending and due (the deciding thread's immediate
+    send of a notice it just wrote); the ids it got, in order. Rows another worker holds or
+    already sent are left alone."""
+    if not ids:
+        return []
+    statement = (
+        sa.update(REMINDER)
+        .where(
+            REMINDER.c.id.in_(list(ids)),
+            REMINDER.c.state == ReminderState.PENDING,
+            REMINDER.c.due_at <= now,
+        )
+        .values(
+            state=ReminderState.CLAIMED,
+            claimed_by=token,
+            lease_until=now + lease,
+            attempts=REMINDER.c.attempts + 1,
+        )
+        .returning(REMINDER.c.id)
+    )
+    with bind.begin():
+        got = {row.id for row in bind.execute(statement).all()}
+    return [reminder_id for reminder_id in ids if reminder_id in got]
+
+
 @contextmanager
 def unit(connection: Connection) -> Iterator[Session]:
     """One short transaction on the tick's connection: commit on success, roll back on error."""

@@ -58,6 +58,7 @@ from bot.logging_setup import log_context
 from bot.ports import MessagingError, MessagingPort
 from bot.reminders.claims import (
     cas,
+    claim_rows,
     close_claimed,
     finish_failed,
     finish_sent,
@@ -185,6 +186,27 @@ class ReminderDispatcher:
                 log.exception("reminder dispatch: database error; tick stopped")
                 self._disconnect()
             if self._closing:
+                self._disconnect()
+        return self._report(result)
+
+    def deliver(self, ids: Sequence[int]) -> TickResult:
+        """Send these reminders now if they are still pending and due, exactly as a tick would.
+
+        For a notice its writer wants out at once: the row makes it durable, this makes it fast.
+        A row someone else already claimed or sent is skipped (the outbox owns it).
+        """
+        result = TickResult()
+        token = f"{self.worker_id}#{secrets.token_hex(4)}"
+        with self._lock:
+            try:
+                connection = self._connect()
+                got = claim_rows(connection, ids, token=token, now=self.now(), lease=self.lease)
+                if got:
+                    result.claimed += len(got)
+                    self._handle_batch(connection, got, token, result)
+            except sa.exc.DBAPIError:
+                log.exception("reminder delivery: database error; the next tick retries")
+            finally:
                 self._disconnect()
         return self._report(result)
 

@@ -87,6 +87,8 @@ def judge(
         return _judge_feedback(facts)
     if kind == ReminderKind.LOOP_FINISHED:
         return _judge_loop_finished(facts)
+    if kind in (ReminderKind.LOOP_BOOKED, ReminderKind.BOOKING_FAILED):
+        return _loop_notice(facts)
     return Close(ReminderState.FAILED, f"unknown reminder kind {kind!r}")
 
 
@@ -255,6 +257,15 @@ def _unreachable_notice(facts: Facts) -> Delivery:
         error=str(payload.get("error") or "unknown"),
     )
     return _delivery(facts, facts.row.target_slack_id, message)
+
+
+def _loop_notice(facts: Facts) -> Delivery | Close:
+    """A booking summary or failure notice: sent as rendered at the move (see
+    `outbox.write_loop_notice`)."""
+    text, blocks = facts.payload.get("text"), facts.payload.get("blocks")
+    if not isinstance(text, str) or not isinstance(blocks, list):
+        return Close(ReminderState.FAILED, f"malformed notice payload {sorted(facts.payload)!r}")
+    return _delivery(facts, facts.row.target_slack_id, render.Message(text, blocks))
 
 
 def _str_or_none(value: object) -> str | None:

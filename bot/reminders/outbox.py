@@ -402,3 +402,47 @@ def cancel_request_follow_ups(request_id: int, *, session: Session, reason: str)
     return cancel_reminders(
         session=session, request_id=request_id, kinds=REQUEST_KINDS, reason=reason
     )
+
+
+NOTICE_KINDS = (ReminderKind.LOOP_BOOKED, ReminderKind.BOOKING_FAILED)
+
+
+def write_loop_notice(
+    kind: ReminderKind,
+    loop_id: int,
+    *,
+    target_slack_id: str,
+    text: str,
+    blocks: Sequence[dict[str, Any]],
+    session: Session,
+    now: datetime,
+) -> int:
+    """A DM to the loop's recruiter about a state move, written in the move's transaction.
+
+    The message is rendered by the caller at the move (the payload holds its text and blocks),
+    so the dispatcher sends exactly what the deciding thread would have sent. The caller holds
+    the loop's row lock, so the generation number in the key (one more than this loop's notices
+    of `kind` so far) is unique: a loop booked again after a retry or a reschedule gets a new
+    notice, while the same move can never be announced twice. Returns the row's id.
+    """
+    session.flush()
+    earlier = session.execute(
+        sa.select(sa.func.count())
+        .select_from(REMINDER)
+        .where(REMINDER.c.loop_id == loop_id, REMINDER.c.kind == kind)
+    ).scalar_one()
+    key = f"{kind.value}:{loop_id}:{int(earlier) + 1}"
+    planned = PlannedReminder(
+        key=key,
+        kind=kind,
+        due_at=now,
+        not_after=None,
+        target_slack_id=target_slack_id,
+        loop_id=loop_id,
+        payload={"text": text, "blocks": list(blocks)},
+    )
+    write_reminder(planned, session=session, now=now)
+    found = session.execute(
+        sa.select(REMINDER.c.id).where(REMINDER.c.dedupe_key == key)
+    ).scalar_one()
+    return int(found)

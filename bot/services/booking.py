@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from sqlmodel import Session, col, select
 
 from bot.event_ids import session_event_key
-from bot.ports import EventRef, EventSpec, MessagingError
+from bot.ports import EventRef, EventSpec
 from bot.services.calendar_intents import (
     loop_has_open_intent,
     request_event_delete,
@@ -32,6 +32,9 @@ from storage.models import (
     InterviewSession,
     Loop,
     LoopState,
+    Reminder,
+    ReminderKind,
+    ReminderState,
     RequestState,
     SessionState,
 )
@@ -238,6 +241,7 @@ def complete_booking(loop_id: int, *, session: Session, services: Services) -> b
         offsets=services.settings.reminder_offsets,
         now=services.clock(),
     )
+    _write_summary(services, loop, session=session)
     audit(
         "loop.booked",
         session=session,
@@ -248,10 +252,40 @@ def complete_booking(loop_id: int, *, session: Session, services: Services) -> b
     return True
 
 
+def _write_summary(services: Services, loop: Loop, *, session: Session) -> None:
+    """The booked loop's summary to its recruiter, into the outbox with the BOOKED move."""
+    from bot.reminders.outbox import write_loop_notice
+
+    assert loop.id is not None
+    session.refresh(loop)
+    found = bundle(loop, session=session)
+    views = session_views(found, org_view(session=session).timezone)
+    text, blocks = services.render.booked(
+        BookedView(
+            loop.short_id,
+            found.candidate_label(),
+            found.template_title,
+            loop.candidate_timezone,
+            views,
+        )
+    )
+    write_loop_notice(
+        ReminderKind.LOOP_BOOKED,
+        loop.id,
+        target_slack_id=loop.recruiter_slack_id,
+        text=text,
+        blocks=blocks,
+        session=session,
+        now=services.clock(),
+    )
+    log.info("loop booked", extra={"loop": loop.short_id})
+
+
 def fail_booking(loop_id: int, why: str, *, session: Session, services: Services) -> bool:
     """BOOKING → NEEDS_ATTENTION, and every event of the loop is to be removed again.
 
-    True if this transaction made the move (its caller then tells the recruiter, once).
+    True if this transaction made the move; the recruiter's notice is written with it (the
+    caller sends it after the commit with `send_notices`).
     """
     loop = lock_row(Loop, loop_id, session=session)
     if loop is None or loop.state is not LoopState.BOOKING:
@@ -286,45 +320,46 @@ def fail_booking(loop_id: int, why: str, *, session: Session, services: Services
         loop_id=loop_id,
         details={"error": why},
     )
+    from bot.reminders.outbox import write_loop_notice
+
+    log.error("booking failed: %s", why, extra={"loop": loop.short_id})
+    text, blocks = services.render.booking_failed(loop.short_id, why)
+    write_loop_notice(
+        ReminderKind.BOOKING_FAILED,
+        loop_id,
+        target_slack_id=loop.recruiter_slack_id,
+        text=text,
+        blocks=blocks,
+        session=session,
+        now=now,
+    )
     return True
 
 
-def send_summary(services: Services, loop_id: int) -> None:
-    """The booked loop's summary to its recruiter (once: only the mover of BOOKED calls it)."""
+def send_notices(services: Services, loop_id: int) -> None:
+    """Send the loop's pending booking notices now (call it after the move's commit).
+
+    `complete_booking` and `fail_booking` write the summary or failure notice into the reminder
+    outbox in the move's own transaction; this only makes it go out at once. If the process
+    dies before or during the send, the dispatcher's next tick sends it (checking the DM's
+    history first on a later attempt, so it is never posted twice).
+    """
+    from bot.reminders.dispatcher import ReminderDispatcher
+    from bot.reminders.outbox import NOTICE_KINDS
+
     with session_scope(services.engine) as session:
-        loop = session.get(Loop, loop_id)
-        assert loop is not None
-        found = bundle(loop, session=session)
-        views = session_views(found, org_view(session=session).timezone)
-        text, blocks = services.render.booked(
-            BookedView(
-                loop.short_id,
-                found.candidate_label(),
-                found.template_title,
-                loop.candidate_timezone,
-                views,
+        ids = session.exec(
+            select(Reminder.id)
+            .where(
+                Reminder.loop_id == loop_id,
+                col(Reminder.kind).in_(list(NOTICE_KINDS)),
+                Reminder.state == ReminderState.PENDING,
             )
-        )
-        recruiter, short_id = loop.recruiter_slack_id, loop.short_id
-    try:
-        services.messenger.send_dm(recruiter, text, blocks, key=f"booked:{short_id}")
-    except MessagingError as error:  # the booking stands even if the summary is not delivered
-        log.warning("could not send booking summary: %s", error, extra={"loop": short_id})
-    log.info("loop booked", extra={"loop": short_id})
-
-
-def send_failure_notice(services: Services, loop_id: int, why: str) -> None:
-    """Tell the recruiter the booking failed, with a Retry button."""
-    with session_scope(services.engine) as session:
-        loop = session.get(Loop, loop_id)
-        assert loop is not None
-        recruiter, short_id = loop.recruiter_slack_id, loop.short_id
-    log.error("booking failed: %s", why, extra={"loop": short_id})
-    text, blocks = services.render.booking_failed(short_id, why)
-    try:
-        services.messenger.send_dm(recruiter, text, blocks, key=f"booking_failed:{short_id}")
-    except MessagingError as error:
-        log.warning("could not send booking failure: %s", error.code, extra={"loop": short_id})
+            .order_by(col(Reminder.id))
+        ).all()
+    wanted = [reminder_id for reminder_id in ids if reminder_id is not None]
+    if wanted:
+        ReminderDispatcher(services.engine, services.messenger, now=services.clock).deliver(wanted)
 
 
 def retry_booking(services: Services, *, short_id: str, user_id: str) -> str:

@@ -35,8 +35,7 @@ from bot.services.asks import notify
 from bot.services.booking import (
     fail_booking,
     record_insert,
-    send_failure_notice,
-    send_summary,
+    send_notices,
     spec_for_session,
 )
 from bot.services.context import Services
@@ -233,7 +232,8 @@ def finish(
                 item.meet_link = outcome.meet_link
         fault_point("intent.before_commit")
     if booked:
-        send_summary(services, job.loop_id)
+        fault_point("booking.after_booked_commit")
+        send_notices(services, job.loop_id)
 
 
 def _record_failure(services: Services, job: Job, token: str, error: CalendarError) -> None:
@@ -285,7 +285,8 @@ def _record_failure(services: Services, job: Job, token: str, error: CalendarErr
             )
         recruiter, short_id = loop.recruiter_slack_id, loop.short_id
     if escalated:
-        send_failure_notice(services, job.loop_id, str(error))
+        fault_point("booking.after_failed_commit")
+        send_notices(services, job.loop_id)
     elif gave_up and job.action is not IntentKind.INSERT:
         notify(
             services,

@@ -26,7 +26,7 @@ from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 
 from bot.services.answers import cover
-from bot.services.booking import complete_booking, send_summary, start_booking
+from bot.services.booking import complete_booking, send_notices, start_booking
 from bot.services.calendar_intents import loop_has_open_intent, request_event_insert
 from bot.services.context import Services
 from bot.services.intent_worker import default_worker_id, run_intents
@@ -97,7 +97,7 @@ def sweep(services: Services, *, holder: str | None = None) -> SweepReport:
             cover(services, session_id, short_id, reason="a decline was left without cover")
         started, resumed, finished, booked = _repair(services, now)
         for loop_id in booked:
-            send_summary(services, loop_id)
+            send_notices(services, loop_id)
         done = run_intents(services, worker_id=holder)
     finally:
         release_lease(services, SWEEP_JOB, holder)

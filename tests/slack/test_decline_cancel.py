@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from storage.engine import session_scope
-from storage.models import Interviewer, LoopState, Reminder, ReminderState
+from storage.models import Interviewer, LoopState, Reminder, ReminderKind, ReminderState
 from tests.slack.conftest import RECRUITER, Harness
 
 ALL = ("U01ANA", "U02BEN", "U03CHI", "U04DAN", "U05EVA", "U06FAY", "U07GUS")
@@ -72,8 +72,11 @@ def test_cancel_removes_events_tells_interviewers_and_reminders(harness: Harness
     told = [c for c in harness.slack.calls("chat.postMessage") if "cancelled" in c.args["text"]]
     assert len(told) == 4 and all("candidate withdrew" in c.args["text"] for c in told)
     with session_scope(harness.engine) as session:
-        states = {r.state for r in session.exec(select(Reminder))}
+        rows = list(session.exec(select(Reminder)))
+    states = {r.state for r in rows if r.kind is not ReminderKind.LOOP_BOOKED}
     assert states <= {ReminderState.CANCELLED}
+    # the booking summary went out at the booking, before the cancel
+    assert [r.state for r in rows if r.kind is ReminderKind.LOOP_BOOKED] == [ReminderState.SENT]
     assert "cancelled" in harness.slack.responses()[-1]["text"]
     again = harness.command(f"cancel {short_id}")
     assert again.status == 200
