@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.blocks.kit import BlockKit  # noqa: E402
 from bot.ports import EventSpec  # noqa: E402
+from bot.reminders.dispatcher import send_now  # noqa: E402
 from bot.services.calendar_sync.job import CalendarSync, SyncReport  # noqa: E402
 from bot.services.context import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -186,6 +187,7 @@ def main() -> int:
             messenger=SlackMessenger(make_web_client(slack.bot_token, slack.url)),
             calendar=calendar,
             render=BlockKit(),
+            send_outbox=send_now,
             clock=lambda: NOW,
         )
         sync = CalendarSync(services, worker_id="bench")

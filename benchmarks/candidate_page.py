@@ -41,6 +41,7 @@ from waitress.server import create_server  # noqa: E402
 from bot.blocks.kit import BlockKit  # noqa: E402
 from bot.org import parse_org  # noqa: E402
 from bot.org.sync import sync_org  # noqa: E402
+from bot.reminders.dispatcher import send_now  # noqa: E402
 from bot.services.candidate_links import new_link  # noqa: E402
 from bot.services.context import Services  # noqa: E402
 from bot.services.proposals import ScheduleInput, propose  # noqa: E402
@@ -186,6 +187,7 @@ def main() -> int:
             messenger=SlackMessenger(make_web_client(slack.bot_token, slack.url)),
             calendar=calendar,
             render=BlockKit(),
+            send_outbox=send_now,
             clock=lambda: NOW,
         )
         links = []

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from bot.app import build_app
 from bot.blocks.kit import BlockKit
 from bot.org import OrgConfig
+from bot.reminders.dispatcher import send_now
 from bot.services.context import Services
 from bot.settings import Settings
 from integrations.slack.messenger import SlackMessenger, make_web_client
@@ -48,6 +49,7 @@ def build_services(settings: Settings, engine: Engine) -> Services:
         messenger=messenger,
         calendar=calendar,
         render=BlockKit(),
+        send_outbox=send_now,
     )
 
 

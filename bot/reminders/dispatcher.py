@@ -423,3 +423,21 @@ class ReminderDispatcher:
             int(delay.total_seconds()),
         )
         return True
+
+
+def send_now(
+    engine: Engine,
+    messenger: MessagingPort,
+    clock: Callable[[], datetime],
+    ids: Sequence[int],
+) -> None:
+    """Send these outbox rows at once (a notice its writer wants out now); `Services.send_outbox`.
+
+    A short-lived dispatcher whose connection is released at the end; a row another sender
+    already claimed or sent is skipped, so this never doubles what a tick does.
+    """
+    dispatcher = ReminderDispatcher(engine, messenger, now=clock)
+    try:
+        dispatcher.deliver(ids)
+    finally:
+        dispatcher.close()

@@ -344,8 +344,10 @@ def send_notices(services: Services, loop_id: int) -> None:
     dies before or during the send, the dispatcher's next tick sends it (checking the DM's
     history first on a later attempt, so it is never posted twice).
     """
-    from bot.reminders.dispatcher import ReminderDispatcher
     from bot.reminders.outbox import NOTICE_KINDS
+
+    if services.send_outbox is None:
+        return
 
     with session_scope(services.engine) as session:
         ids = session.exec(
@@ -359,7 +361,7 @@ def send_notices(services: Services, loop_id: int) -> None:
         ).all()
     wanted = [reminder_id for reminder_id in ids if reminder_id is not None]
     if wanted:
-        ReminderDispatcher(services.engine, services.messenger, now=services.clock).deliver(wanted)
+        services.send_outbox(services.engine, services.messenger, services.clock, wanted)
 
 
 def retry_booking(services: Services, *, short_id: str, user_id: str) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.kit import BlockKit
+from bot.reminders.dispatcher import send_now
 from bot.services import answers
 from bot.services.context import Services
 from bot.settings import Settings
@@ -51,6 +52,7 @@ def build(config: ReplicaConfig) -> Services:
         messenger=SlackMessenger(make_web_client(config.slack_token, config.slack_url)),
         calendar=calendar,
         render=BlockKit(),
+        send_outbox=send_now,
         clock=lambda: config.now,
     )
 

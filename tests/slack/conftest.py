@@ -22,6 +22,7 @@ from bot.app import build_app
 from bot.blocks.kit import BlockKit
 from bot.org import parse_org
 from bot.org.sync import sync_org
+from bot.reminders.dispatcher import send_now
 from bot.services.context import Services
 from bot.settings import Settings
 from integrations.google import GoogleCalendar, RetryPolicy
@@ -218,6 +219,7 @@ def harness(
         messenger=SlackMessenger(client),
         calendar=google,
         render=BlockKit(),
+        send_outbox=send_now,
         clock=clock,
     )
     app = build_app(services, client=client, signing_secret=slack_signing_secret)
