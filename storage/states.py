@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, SQLModel
 
 from storage.models import (
@@ -31,6 +30,7 @@ from storage.models import (
     RequestState,
     SessionState,
 )
+from storage.repo import compare_and_set
 from storage.types import utcnow
 
 M = TypeVar("M", bound=SQLModel)
@@ -116,23 +116,10 @@ def transition(
     check(model, froms, target)
     if not froms:
         return False
-    table: Any = model
-    changes = {"state": target, **dict(values or {})}
-    if hasattr(table, "updated_at"):
+    changes: dict[str, Any] = {"state": target, **dict(values or {})}
+    if hasattr(model, "updated_at"):
         changes.setdefault("updated_at", utcnow())
-    statement = (
-        sa.update(table)
-        .where(table.id == row_id, table.state.in_([state.value for state in froms]))
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
-    won = result.rowcount == 1
-    if won:
-        instance = session.get(model, row_id)
-        if instance is not None:
-            session.refresh(instance)
-    return won
+    return compare_and_set(model, row_id, session=session, expected=froms, values=changes)
 
 
 def lock_row(model: type[M], row_id: int, *, session: Session) -> M | None:
