@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import cpu_model  # noqa: E402
 from bot.blocks.kit import BlockKit  # noqa: E402
 from bot.ports import EventSpec  # noqa: E402
 from bot.reminders.dispatcher import send_now  # noqa: E402
@@ -56,16 +57,6 @@ from storage.models import (  # noqa: E402
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TARGET_SECONDS = 0.3
 PER_LOOP = 3
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def seed(engine: object, calendar: GoogleCalendar, events: int) -> list[tuple[str, str, str]]:

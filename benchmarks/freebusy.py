@@ -26,21 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import cpu_model  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from integrations.google import GoogleCalendar  # noqa: E402
 from integrations.sandbox.google_calendar import FakeCalendar  # noqa: E402
 
 TARGET_SECONDS = 0.5
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> int:
